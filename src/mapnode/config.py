@@ -1,0 +1,21 @@
+"""Typed settings (MAPNODE_ prefix), validated at start-up."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Node settings. Every value can come from the environment, e.g. MAPNODE_STORE."""
+
+    model_config = SettingsConfigDict(env_prefix="MAPNODE_", extra="ignore")
+
+    store: str = Field("mapnode.mapnode", description="存储路径或 postgresql:// URL")
+    node_name: str = Field("mapnode", description="节点名称 / node name")
+    node_title_zh: str = "地理信息公共服务平台"
+    node_title_en: str = "Geographic Information Public Service Platform"
+    operator: str = Field("", description="运营单位 / operator")
+    map_review_number: str = Field("", description="审图号 / map review number")
+    host: str = "127.0.0.1"
+    port: int = 8000

@@ -1,0 +1,1 @@
+"""HTTP adapters: parse a request, call one service, render. No access decisions here."""

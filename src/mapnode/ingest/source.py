@@ -1,0 +1,56 @@
+"""What every reader produces: layer descriptions and streamed batches of raw features."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from mapnode.model.layer import FieldType, GeometryType
+
+
+@dataclass
+class SourceLayer:
+    """One layer of an input file as the reader found it (before the user's overrides)."""
+
+    name: str  # the layer's name in the file; the importer maps it to a store layer
+    geometry_type: GeometryType
+    fields: dict[str, FieldType]
+    crs: str | None  # as the file declares it (EPSG code or WKT); None when it declares none
+    count: int | None = None  # features, when known cheaply (for the progress bar)
+    default_key: str | None = None  # a field that identifies features (e.g. OSM ids)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SourceBatch:
+    """Up to a few thousand features in the source CRS.
+
+    `geometries` holds WKB bytes (or None); `labels` names each feature for error messages
+    (a row number, an OSM id); `properties` holds one dict per feature, nulls left out.
+    `errors` holds per-feature read problems (index -> reason) found by the reader itself.
+    """
+
+    geometries: list[bytes | None]
+    properties: list[dict[str, Any]]
+    labels: list[str]
+    errors: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.properties)
+
+
+class Reader(Protocol):
+    """A format reader. It streams: memory does not grow with the size of the input."""
+
+    source: str  # the file name, for messages
+
+    def layers(self) -> list[SourceLayer]: ...
+
+    def batches(self, layer: SourceLayer, batch_size: int) -> Iterator[SourceBatch]: ...
+
+
+def empty_mask(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=bool)

@@ -1,0 +1,813 @@
+"""The versioned store: algorithms written once, over small backend hooks.
+
+Data model (both backends):
+- `layers`: the catalogue (one row per layer, metadata as JSON, edition as a column so that
+  access can be applied in SQL).
+- `versions`: every version of every feature. A version is valid for seqs in
+  [seq_from, seq_to); `seq_to` is NULL while current. "As of seq S" is
+  `seq_from <= S AND (seq_to IS NULL OR seq_to > S)`.
+- `changesets`: who changed what and why; `log`: one entry per applied changeset with its seq,
+  time and per-layer counts and bbox.
+
+Writes go through `ChangesetWriter` (one transaction, one seq, the whole thing or nothing).
+Reads always take an Actor; `access.policy.visible_editions` is applied in SQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import orjson
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from mapnode.access import policy
+from mapnode.errors import Conflict, InvalidParameter, NotFound
+from mapnode.model import (
+    Actor,
+    Changeset,
+    Diff,
+    Feature,
+    FeatureChange,
+    FieldType,
+    LayerChange,
+    LayerMeta,
+    LogEntry,
+    OpKind,
+)
+from mapnode.model.log import BBox
+from mapnode.store.filters import AttrFilter
+
+SCHEMA_VERSION = 1
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """A point in the store's history: a seq, or a time resolved to the last seq at or before it."""
+
+    seq: int | None = None
+    time: datetime | None = None
+
+    @classmethod
+    def now(cls) -> AsOf:
+        return cls()
+
+
+@dataclass
+class StoredRow:
+    """A version row as the writer sees it (raw WKB and JSON, for cheap comparison)."""
+
+    id: int
+    fid: str
+    version: int
+    wkb: bytes | None
+    props_json: str
+    bbox: BBox | None
+
+
+@dataclass
+class NewRow:
+    fid: str
+    wkb: bytes | None
+    bbox: BBox | None
+    props_json: str
+
+
+def dump_props(props: dict[str, Any]) -> str:
+    """Canonical JSON for properties: sorted keys, so equal content gives equal text."""
+    return orjson.dumps(props, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+
+
+def geom_row(geom: BaseGeometry | None) -> tuple[bytes | None, BBox | None]:
+    if geom is None or geom.is_empty:
+        return None, None
+    return shapely.to_wkb(geom), tuple(geom.bounds)  # type: ignore[return-value]
+
+
+class VersionedStore(ABC):
+    """One interface, two backends. Subclasses implement the `_hooks`; nothing else."""
+
+    url: str
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ backend hooks
+    @abstractmethod
+    def _connect(self) -> Any: ...
+
+    @abstractmethod
+    def _create_schema(self, conn: Any) -> None: ...
+
+    @abstractmethod
+    def _begin_write(self, conn: Any) -> None:
+        """Start a write transaction holding the store's single-writer lock."""
+
+    @abstractmethod
+    def _commit(self, conn: Any) -> None: ...
+
+    @abstractmethod
+    def _rollback(self, conn: Any) -> None: ...
+
+    @abstractmethod
+    def _sql(self, text: str) -> str:
+        """Adapt SQL written with `?` placeholders to the backend."""
+
+    @abstractmethod
+    def _insert_versions(self, conn: Any, layer_id: int, seq: int, changeset_id: int,
+                         rows: Sequence[tuple[NewRow, int]]) -> None:
+        """Insert new current versions: (row, version number) pairs, all valid from `seq`."""
+
+    @abstractmethod
+    def _spatial_filter(self, layer_id: int, bbox: BBox | None, geom: BaseGeometry | None,
+                        seq: int) -> tuple[str, str, list[Any], bool]:
+        """SQL to restrict `versions v` spatially: (join, where, params, needs_exact_check).
+
+        `needs_exact_check` True means the SQL only filters by bbox and the caller must test
+        exact intersection with `geom` itself.
+        """
+
+    @abstractmethod
+    def _attr_expr(self, field: str, ftype: FieldType) -> tuple[str, list[Any]]:
+        """SQL expression for a property value of `versions v`, typed for comparison."""
+
+    geom_select = "v.geom"
+    props_select = "v.props"
+    _temp_table_sql = ("CREATE TEMP TABLE IF NOT EXISTS seen_fids "
+                       "(layer_id BIGINT, fid TEXT, PRIMARY KEY (layer_id, fid))")
+
+    def _load_props(self, value: Any) -> dict[str, Any]:
+        if isinstance(value, dict):
+            return value
+        return orjson.loads(value) if value else {}
+
+    def _time_to_db(self, t: datetime) -> Any:
+        return t
+
+    def _time_from_db(self, v: Any) -> datetime:
+        return v
+
+    # ------------------------------------------------------------------ connections
+    def conn(self) -> Any:
+        """This thread's connection (stores are shared by threads of a server)."""
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            c = self._connect()
+            self._local.conn = c
+        return c
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn().execute(self._sql(sql), list(params))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.execute(sql, params).fetchall())
+
+    def close(self) -> None:
+        c = getattr(self._local, "conn", None)
+        if c is not None:
+            c.close()
+            self._local.conn = None
+
+    def initialise(self) -> None:
+        """Create the schema if the store is new. Safe to call on an existing store."""
+        conn = self.conn()
+        self._create_schema(conn)
+
+    # ------------------------------------------------------------------ catalogue
+    def create_layer(self, actor: Actor, meta: LayerMeta) -> LayerMeta:
+        policy.ensure_can_write(actor, meta)
+        with self._transaction() as conn:
+            self._insert_layer(conn, meta)
+        return meta
+
+    def _insert_layer(self, conn: Any, meta: LayerMeta) -> int:
+        if self._layer_row(meta.name) is not None:
+            raise Conflict("图层已存在", "layer already exists", {"layer": meta.name})
+        cur = conn.execute(
+            self._sql("INSERT INTO layers (name, edition, meta) VALUES (?, ?, ?) RETURNING id"),
+            [meta.name, meta.edition.value, orjson.dumps(meta.to_dict()).decode()])
+        return int(cur.fetchone()[0])
+
+    def update_layer(self, actor: Actor, meta: LayerMeta) -> LayerMeta:
+        current = self.layer(actor, meta.name)
+        policy.ensure_can_write(actor, current)
+        policy.ensure_can_write(actor, meta)
+        with self._transaction() as conn:
+            self._update_layer(conn, meta)
+        return meta
+
+    def _update_layer(self, conn: Any, meta: LayerMeta) -> None:
+        conn.execute(self._sql("UPDATE layers SET edition = ?, meta = ? WHERE name = ?"),
+                     [meta.edition.value, orjson.dumps(meta.to_dict()).decode(), meta.name])
+
+    def layers(self, actor: Actor) -> list[LayerMeta]:
+        editions = policy.visible_editions(actor)
+        marks = ",".join("?" * len(editions))
+        rows = self.query(f"SELECT meta FROM layers WHERE edition IN ({marks}) ORDER BY name",
+                          editions)
+        return [LayerMeta.from_dict(self._load_props(r[0])) for r in rows]
+
+    def layer(self, actor: Actor, name: str) -> LayerMeta:
+        """The layer's metadata. A layer the actor may not see is reported as not found."""
+        row = self._layer_row(name)
+        if row is None:
+            raise NotFound("图层不存在", "no such layer", {"layer": name})
+        meta = LayerMeta.from_dict(self._load_props(row[2]))
+        if not policy.can_read_layer(actor, meta):
+            raise NotFound("图层不存在", "no such layer", {"layer": name})
+        return meta
+
+    def _layer_row(self, name: str) -> tuple[Any, ...] | None:
+        rows = self.query("SELECT id, edition, meta FROM layers WHERE name = ?", [name])
+        return rows[0] if rows else None
+
+    def _layer_id(self, actor: Actor, name: str) -> tuple[int, LayerMeta]:
+        meta = self.layer(actor, name)
+        row = self._layer_row(name)
+        assert row is not None
+        return int(row[0]), meta
+
+    def drop_layer(self, actor: Actor, name: str) -> None:
+        """Remove a layer and all its history. For administrators; not a versioned change."""
+        policy.ensure_admin(actor)
+        layer_id, _ = self._layer_id(actor, name)
+        with self._transaction() as conn:
+            self._drop_layer_rows(conn, layer_id)
+            conn.execute(self._sql("DELETE FROM layers WHERE id = ?"), [layer_id])
+
+    def _drop_layer_rows(self, conn: Any, layer_id: int) -> None:
+        conn.execute(self._sql("DELETE FROM versions WHERE layer_id = ?"), [layer_id])
+
+    # ------------------------------------------------------------------ transactions
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        conn = self.conn()
+        self._begin_write(conn)
+        try:
+            yield conn
+        except BaseException:
+            self._rollback(conn)
+            raise
+        else:
+            self._commit(conn)
+
+    @contextmanager
+    def write(self, actor: Actor, message: str = "", source: str = "edit",
+              organisation: str = "") -> Iterator[ChangesetWriter]:
+        """Open a changeset: everything written through the writer gets one new seq, atomically.
+
+        If the block raises, nothing is written (the transaction is rolled back). A changeset
+        that changed nothing is rolled back too and leaves no log entry (`committed` stays
+        False).
+        """
+        policy.ensure_can_write(actor)
+        try:
+            with self._transaction() as conn:
+                seq = self._next_seq(conn)
+                now = datetime.now(UTC)
+                cur = conn.execute(self._sql(
+                    "INSERT INTO changesets (author, organisation, source, message, state, "
+                    "created_at, seq) VALUES (?, ?, ?, ?, 'published', ?, ?) RETURNING id"),
+                    [actor.name, organisation or actor.organisation or "", source, message,
+                     self._time_to_db(now), seq])
+                writer = ChangesetWriter(self, conn, actor, seq, int(cur.fetchone()[0]))
+                yield writer
+                if writer.is_empty:
+                    raise _NothingChanged
+                writer._finish(now, message, source)
+                writer.committed = True
+        except _NothingChanged:
+            return
+
+    def _next_seq(self, conn: Any) -> int:
+        row = conn.execute(self._sql("SELECT COALESCE(MAX(seq), 0) FROM log")).fetchone()
+        return int(row[0]) + 1
+
+    def apply(self, actor: Actor, changeset: Changeset) -> LogEntry | None:
+        """Apply a changeset value. Any stale base version raises Conflict and changes nothing."""
+        with self.write(actor, changeset.message, changeset.source,
+                        changeset.organisation) as w:
+            w.apply_operations(changeset)
+        return self.log_entry(w.seq) if w.committed else None
+
+    # ------------------------------------------------------------------ the log
+    def current_seq(self) -> int:
+        return int(self.query("SELECT COALESCE(MAX(seq), 0) FROM log")[0][0])
+
+    def log(self, since: int = 0, limit: int = 1000) -> list[LogEntry]:
+        rows = self.query(
+            "SELECT seq, changeset_id, time, author, message, source, layers FROM log "
+            "WHERE seq > ? ORDER BY seq LIMIT ?", [since, limit])
+        return [self._log_from_row(r) for r in rows]
+
+    def log_entry(self, seq: int) -> LogEntry:
+        rows = self.query(
+            "SELECT seq, changeset_id, time, author, message, source, layers FROM log "
+            "WHERE seq = ?", [seq])
+        if not rows:
+            raise NotFound("无此序号", "no such seq", {"seq": seq})
+        return self._log_from_row(rows[0])
+
+    def _log_from_row(self, r: tuple[Any, ...]) -> LogEntry:
+        layers = {k: LayerChange.from_dict(v) for k, v in self._load_props(r[6]).items()}
+        return LogEntry(int(r[0]), int(r[1]), self._time_from_db(r[2]), r[3], r[4] or "",
+                        r[5] or "", layers)
+
+    def resolve(self, as_of: AsOf | int | datetime | None) -> int:
+        """The seq that `as_of` names: the current seq, a given seq, or the last at a time."""
+        if as_of is None:
+            return self.current_seq()
+        if isinstance(as_of, int):
+            as_of = AsOf(seq=as_of)
+        elif isinstance(as_of, datetime):
+            as_of = AsOf(time=as_of)
+        if as_of.seq is not None:
+            if as_of.seq < 0:
+                raise InvalidParameter("序号不能为负", "seq must be >= 0", {"seq": as_of.seq})
+            return as_of.seq
+        if as_of.time is not None:
+            t = as_of.time if as_of.time.tzinfo else as_of.time.replace(tzinfo=UTC)
+            row = self.query("SELECT COALESCE(MAX(seq), 0) FROM log WHERE time <= ?",
+                             [self._time_to_db(t)])
+            return int(row[0][0])
+        return self.current_seq()
+
+    # ------------------------------------------------------------------ reads
+    def features(
+        self,
+        actor: Actor,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        intersects: BaseGeometry | None = None,
+        filters: Sequence[AttrFilter] = (),
+        fids: Sequence[str] | None = None,
+        as_of: AsOf | int | datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Feature]:
+        """Features of a layer as of a seq (default: now), filtered; ordered by feature id."""
+        layer_id, meta = self._layer_id(actor, layer)
+        seq = self.resolve(as_of)
+        join, clauses, args, exact = self._read_clauses(layer_id, seq, bbox, intersects)
+        for f in filters:
+            sql, fparams = self._filter_sql(meta, f)
+            clauses.append(sql)
+            args.extend(fparams)
+        if fids is not None:
+            if not fids:
+                return iter(())
+            clauses.append(f"v.fid IN ({','.join('?' * len(fids))})")
+            args.extend(fids)
+        sql = (f"SELECT v.fid, v.version, {self.geom_select}, {self.props_select}, v.seq_from, "
+               f"v.seq_to FROM versions v {join} WHERE {' AND '.join(clauses)} ORDER BY v.fid")
+        if not exact:
+            if limit is not None:
+                sql += " LIMIT ? OFFSET ?"
+                args.extend([limit, offset])
+            return self._rows_to_features(layer, self.execute(sql, args))
+        return _exact_page(self._rows_to_features(layer, self.execute(sql, args)),
+                           intersects, limit, offset)
+
+    def count(self, actor: Actor, layer: str, *, bbox: BBox | None = None,
+              filters: Sequence[AttrFilter] = (),
+              as_of: AsOf | int | datetime | None = None) -> int:
+        layer_id, meta = self._layer_id(actor, layer)
+        seq = self.resolve(as_of)
+        join, clauses, args, _ = self._read_clauses(layer_id, seq, bbox, None)
+        for f in filters:
+            sql, fparams = self._filter_sql(meta, f)
+            clauses.append(sql)
+            args.extend(fparams)
+        rows = self.query(f"SELECT COUNT(*) FROM versions v {join} WHERE {' AND '.join(clauses)}",
+                          args)
+        return int(rows[0][0])
+
+    def feature(self, actor: Actor, layer: str, fid: str,
+                as_of: AsOf | int | datetime | None = None) -> Feature:
+        found = list(self.features(actor, layer, fids=[fid], as_of=as_of))
+        if not found:
+            raise NotFound("要素不存在", "no such feature", {"layer": layer, "fid": fid})
+        return found[0]
+
+    def history(self, actor: Actor, layer: str, fid: str) -> list[Feature]:
+        """Every version of one feature, oldest first (历史数据)."""
+        layer_id, _ = self._layer_id(actor, layer)
+        cur = self.execute(
+            f"SELECT v.fid, v.version, {self.geom_select}, {self.props_select}, v.seq_from, "
+            "v.seq_to FROM versions v WHERE v.layer_id = ? AND v.fid = ? ORDER BY v.version",
+            [layer_id, fid])
+        return list(self._rows_to_features(layer, cur))
+
+    def nearest(self, actor: Actor, layer: str, lon: float, lat: float, *, k: int = 1,
+                max_distance_m: float = 50_000.0, filters: Sequence[AttrFilter] = (),
+                as_of: AsOf | int | datetime | None = None) -> list[tuple[Feature, float]]:
+        """The k features nearest to a point, with distances in metres (local projection)."""
+        _check_lonlat(lon, lat)
+        if k < 1:
+            raise InvalidParameter("k 必须大于 0", "k must be >= 1", {"k": k})
+        seq = self.resolve(as_of)
+        radius = 200.0
+        while True:
+            radius = min(radius, max_distance_m)
+            dlat = radius / 110_574.0
+            dlon = radius / (111_320.0 * max(np.cos(np.radians(lat)), 1e-6))
+            box = (lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+            cands = list(self.features(actor, layer, bbox=box, filters=filters, as_of=seq))
+            if cands:
+                dists = metric_distances(lon, lat, [c.geometry for c in cands])
+                order = np.argsort(dists, kind="stable")
+                within = [(cands[i], float(dists[i])) for i in order if dists[i] <= radius]
+                if len(within) >= k or radius >= max_distance_m:
+                    return within[:k]
+            elif radius >= max_distance_m:
+                return []
+            radius *= 4
+
+    def diff(self, actor: Actor, layer: str, from_: AsOf | int | datetime,
+             to: AsOf | int | datetime | None = None, bbox: BBox | None = None) -> Diff:
+        """What changed in a layer between two seqs or times: added, changed, removed."""
+        layer_id, _ = self._layer_id(actor, layer)
+        a, b = self.resolve(from_), self.resolve(to)
+        if a > b:
+            a, b = b, a
+        base = (f"SELECT v.fid, v.version, {self.geom_select}, {self.props_select}, v.seq_from, "
+                "v.seq_to FROM versions v WHERE v.layer_id = ? AND ")
+        olds = self._rows_to_features(layer, self.execute(
+            base + "v.seq_from <= ? AND v.seq_to IS NOT NULL AND v.seq_to > ? AND v.seq_to <= ? "
+            "ORDER BY v.fid", [layer_id, a, a, b]))
+        news = self._rows_to_features(layer, self.execute(
+            base + "v.seq_from > ? AND v.seq_from <= ? AND (v.seq_to IS NULL OR v.seq_to > ?) "
+            "ORDER BY v.fid", [layer_id, a, b, b]))
+        old_by_fid = {f.fid: f for f in olds}
+        result = Diff(layer, a, b)
+        for new in news:
+            old = old_by_fid.pop(new.fid, None)
+            if old is None:
+                result.added.append(new)
+            elif not _same_content(old, new):
+                result.changed.append(FeatureChange(old, new))
+        result.removed.extend(old_by_fid.values())
+        if bbox is not None:
+            result = _diff_in_bbox(result, bbox)
+        return result
+
+    def _read_clauses(self, layer_id: int, seq: int, bbox: BBox | None,
+                      geom: BaseGeometry | None) -> tuple[str, list[str], list[Any], bool]:
+        """The join and WHERE clauses (with their params, in order) for a read as of `seq`."""
+        if bbox is not None:
+            _check_bbox(bbox)
+        join, where, params, exact = self._spatial_filter(layer_id, bbox, geom, seq)
+        clauses = [where] if where else []
+        args: list[Any] = list(params)
+        clauses += ["v.layer_id = ?", "v.seq_from <= ?", "(v.seq_to IS NULL OR v.seq_to > ?)"]
+        args += [layer_id, seq, seq]
+        return join, clauses, args, exact
+
+    def _filter_sql(self, meta: LayerMeta, f: AttrFilter) -> tuple[str, list[Any]]:
+        ftype = meta.fields.get(f.field)
+        if ftype is None:
+            raise InvalidParameter("图层没有该字段", "unknown field",
+                                   {"layer": meta.name, "field": f.field})
+        expr, eparams = self._attr_expr(f.field, ftype)
+        sql, vparams = f.to_sql(expr, ftype)
+        return sql, eparams + vparams
+
+    def _rows_to_features(self, layer: str, cursor: Iterable[tuple[Any, ...]]) -> Iterator[Feature]:
+        for fid, version, wkb, props, seq_from, seq_to in cursor:
+            geom = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
+            yield Feature(layer, fid, int(version), geom, self._load_props(props), int(seq_from),
+                          None if seq_to is None else int(seq_to))
+
+
+class _NothingChanged(Exception):
+    """Raised inside `write` to roll back a changeset that changed nothing."""
+
+
+class ChangesetWriter:
+    """Writes one changeset inside one transaction. Obtained from `VersionedStore.write`."""
+
+    def __init__(self, store: VersionedStore, conn: Any, actor: Actor, seq: int,
+                 changeset_id: int) -> None:
+        self.store = store
+        self.conn = conn
+        self.actor = actor
+        self.seq = seq
+        self.changeset_id = changeset_id
+        self.changes: dict[str, LayerChange] = {}
+        self._layer_ids: dict[str, tuple[int, LayerMeta]] = {}
+        self._seen_ready = False
+        self.touched_layers: set[str] = set()
+        self.committed = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(c.inserted or c.updated or c.deleted for c in self.changes.values()) and (
+            not self.touched_layers)
+
+    def touch_layer(self, layer: str, bbox: BBox | None = None) -> None:
+        """Record a change to a layer that is not a feature change (e.g. a raster registered)."""
+        self.touched_layers.add(layer)
+        self.changes.setdefault(layer, LayerChange()).extend(bbox)
+
+    def create_layer(self, meta: LayerMeta) -> LayerMeta:
+        """Create a layer inside this changeset: if the changeset fails, the layer is not made."""
+        policy.ensure_can_write(self.actor, meta)
+        layer_id = self.store._insert_layer(self.conn, meta)
+        self._layer_ids[meta.name] = (layer_id, meta)
+        self.touched_layers.add(meta.name)
+        return meta
+
+    def update_layer(self, meta: LayerMeta) -> LayerMeta:
+        """Change a layer's metadata or schema inside this changeset."""
+        layer_id, _ = self.layer(meta.name)
+        policy.ensure_can_write(self.actor, meta)
+        self.store._update_layer(self.conn, meta)
+        self._layer_ids[meta.name] = (layer_id, meta)
+        return meta
+
+    def has_layer(self, name: str) -> bool:
+        return name in self._layer_ids or self.store._layer_row(name) is not None
+
+    def already_seen(self, layer: str, fids: Sequence[str]) -> set[str]:
+        """Which of these fids were passed to `sync_rows` earlier in this changeset."""
+        if not self._seen_ready or not fids:
+            return set()
+        layer_id, _ = self.layer(layer)
+        out: set[str] = set()
+        for i in range(0, len(fids), 900):
+            chunk = list(fids[i:i + 900])
+            rows = self._ex("SELECT fid FROM seen_fids WHERE layer_id = ? AND fid IN "
+                            f"({','.join('?' * len(chunk))})", [layer_id, *chunk]).fetchall()
+            out.update(r[0] for r in rows)
+        return out
+
+    def delete_all(self, layer: str) -> int:
+        """Delete every current feature of a layer (a full replacement's first step)."""
+        layer_id, _ = self.layer(layer)
+        self._mark_seen(layer, [])
+        self._ex("DELETE FROM seen_fids WHERE layer_id = ?", [layer_id])
+        return self.delete_unseen(layer)
+
+    def layer(self, name: str) -> tuple[int, LayerMeta]:
+        if name not in self._layer_ids:
+            layer_id, meta = self.store._layer_id(self.actor, name)
+            policy.ensure_can_write(self.actor, meta)
+            self._layer_ids[name] = (layer_id, meta)
+        return self._layer_ids[name]
+
+    def _ex(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(self.store._sql(sql), list(params))
+
+    # -- reading current state inside the transaction
+    def current(self, layer: str, fids: Sequence[str]) -> dict[str, StoredRow]:
+        layer_id, _ = self.layer(layer)
+        out: dict[str, StoredRow] = {}
+        for i in range(0, len(fids), 900):
+            chunk = list(fids[i:i + 900])
+            rows = self._ex(
+                f"SELECT v.id, v.fid, v.version, {self.store.geom_select}, "
+                f"{self.store.props_select}, v.minx, v.miny, v.maxx, v.maxy FROM versions v "
+                f"WHERE v.layer_id = ? AND v.seq_to IS NULL AND v.fid IN "
+                f"({','.join('?' * len(chunk))})", [layer_id, *chunk]).fetchall()
+            for r in rows:
+                props = r[4] if isinstance(r[4], str) else dump_props(self.store._load_props(r[4]))
+                bbox = None if r[5] is None else (r[5], r[6], r[7], r[8])
+                out[r[1]] = StoredRow(int(r[0]), r[1], int(r[2]),
+                                      None if r[3] is None else bytes(r[3]), props, bbox)
+        return out
+
+    def _next_versions(self, layer_id: int, fids: Sequence[str]) -> dict[str, int]:
+        """Next version number for fids that had versions before (deleted and re-inserted)."""
+        out: dict[str, int] = {}
+        for i in range(0, len(fids), 900):
+            chunk = list(fids[i:i + 900])
+            rows = self._ex(
+                "SELECT fid, MAX(version) FROM versions WHERE layer_id = ? AND fid IN "
+                f"({','.join('?' * len(chunk))}) GROUP BY fid", [layer_id, *chunk]).fetchall()
+            out.update({r[0]: int(r[1]) + 1 for r in rows})
+        return out
+
+    # -- primitive batch operations
+    def insert_rows(self, layer: str, rows: Sequence[NewRow], *, known_new: bool = False) -> None:
+        """Insert features that are not current. `known_new` skips the re-insert lookup."""
+        if not rows:
+            return
+        layer_id, _ = self.layer(layer)
+        if not known_new:
+            existing = self.current(layer, [r.fid for r in rows])
+            if existing:
+                fid = next(iter(existing))
+                raise Conflict("要素已存在", "feature already exists", {"layer": layer, "fid": fid})
+            versions = self._next_versions(layer_id, [r.fid for r in rows])
+        else:
+            versions = {}
+        self.store._insert_versions(self.conn, layer_id, self.seq, self.changeset_id,
+                                    [(r, versions.get(r.fid, 1)) for r in rows])
+        change = self.changes.setdefault(layer, LayerChange())
+        change.inserted += len(rows)
+        change.extend(_union_bbox(r.bbox for r in rows))
+
+    def replace_rows(self, layer: str, pairs: Sequence[tuple[StoredRow, NewRow]]) -> None:
+        """Replace current versions with new content (an update of each feature)."""
+        if not pairs:
+            return
+        layer_id, _ = self.layer(layer)
+        self._end([old.id for old, _ in pairs])
+        self.store._insert_versions(self.conn, layer_id, self.seq, self.changeset_id,
+                                    [(new, old.version + 1) for old, new in pairs])
+        change = self.changes.setdefault(layer, LayerChange())
+        change.updated += len(pairs)
+        change.extend(_union_bbox([old.bbox for old, _ in pairs] + [n.bbox for _, n in pairs]))
+
+    def delete_rows(self, layer: str, olds: Sequence[StoredRow]) -> None:
+        if not olds:
+            return
+        self.layer(layer)
+        self._end([o.id for o in olds])
+        change = self.changes.setdefault(layer, LayerChange())
+        change.deleted += len(olds)
+        change.extend(_union_bbox(o.bbox for o in olds))
+
+    def _end(self, ids: Sequence[int]) -> None:
+        for i in range(0, len(ids), 900):
+            chunk = list(ids[i:i + 900])
+            self._ex(f"UPDATE versions SET seq_to = ? WHERE id IN ({','.join('?' * len(chunk))})",
+                     [self.seq, *chunk])
+
+    # -- keyed synchronisation (re-import yields only the differences)
+    def sync_rows(self, layer: str, rows: Sequence[NewRow]) -> None:
+        """Make these features current: insert new ones, update changed ones, skip equal ones."""
+        self._mark_seen(layer, [r.fid for r in rows])
+        current = self.current(layer, [r.fid for r in rows])
+        inserts, replaces = [], []
+        for r in rows:
+            old = current.get(r.fid)
+            if old is None:
+                inserts.append(r)
+            elif old.wkb != r.wkb or old.props_json != r.props_json:
+                replaces.append((old, r))
+        if inserts:
+            layer_id, _ = self.layer(layer)
+            versions = self._next_versions(layer_id, [r.fid for r in inserts])
+            self.store._insert_versions(self.conn, layer_id, self.seq, self.changeset_id,
+                                        [(r, versions.get(r.fid, 1)) for r in inserts])
+            change = self.changes.setdefault(layer, LayerChange())
+            change.inserted += len(inserts)
+            change.extend(_union_bbox(r.bbox for r in inserts))
+        self.replace_rows(layer, replaces)
+
+    def _mark_seen(self, layer: str, fids: Sequence[str]) -> None:
+        if not self._seen_ready:
+            self._ex(self.store._temp_table_sql)
+            self._ex("DELETE FROM seen_fids")
+            self._seen_ready = True
+        layer_id, _ = self.layer(layer)
+        for i in range(0, len(fids), 400):
+            chunk = list(fids[i:i + 400])
+            values = ",".join(["(?, ?)"] * len(chunk))
+            self._ex(f"INSERT INTO seen_fids (layer_id, fid) VALUES {values} "
+                     "ON CONFLICT DO NOTHING", [x for fid in chunk for x in (layer_id, fid)])
+
+    def delete_unseen(self, layer: str) -> int:
+        """After `sync_rows` over a whole file: delete current features the file no longer has."""
+        layer_id, _ = self.layer(layer)
+        if not self._seen_ready:
+            self._mark_seen(layer, [])
+        total = 0
+        while True:
+            rows = self._ex(
+                f"SELECT v.id, v.fid, v.version, v.minx, v.miny, v.maxx, v.maxy FROM versions v "
+                f"WHERE v.layer_id = ? AND v.seq_to IS NULL AND v.fid NOT IN "
+                f"(SELECT fid FROM seen_fids WHERE layer_id = ?) LIMIT {BATCH}",
+                [layer_id, layer_id]).fetchall()
+            if not rows:
+                return total
+            olds = [StoredRow(int(r[0]), r[1], int(r[2]), None, "",
+                              None if r[3] is None else (r[3], r[4], r[5], r[6])) for r in rows]
+            self.delete_rows(layer, olds)
+            total += len(olds)
+
+    # -- changeset values
+    def apply_operations(self, changeset: Changeset) -> None:
+        conflicts: list[str] = []
+        for op in changeset.operations:
+            current = self.current(op.layer, [op.fid]).get(op.fid)
+            if op.kind is OpKind.INSERT:
+                if current is not None:
+                    conflicts.append(f"{op.layer}/{op.fid}: 已存在/exists")
+                    continue
+                wkb, bbox = geom_row(op.geometry)
+                self.insert_rows(op.layer, [NewRow(op.fid, wkb, bbox,
+                                                   dump_props(op.properties or {}))])
+                continue
+            if current is None or current.version != op.base_version:
+                have = None if current is None else current.version
+                conflicts.append(f"{op.layer}/{op.fid}: 基于版本/base {op.base_version}, "
+                                 f"当前/current {have}")
+                continue
+            if op.kind is OpKind.DELETE:
+                self.delete_rows(op.layer, [current])
+            else:
+                wkb, bbox = geom_row(op.geometry)
+                self.replace_rows(op.layer, [(current, NewRow(op.fid, wkb, bbox,
+                                                              dump_props(op.properties or {})))])
+        if conflicts:
+            raise Conflict("变更基于过期版本，未应用任何修改",
+                           "changeset is based on stale versions; nothing was applied",
+                           {"conflicts": conflicts})
+
+    def _finish(self, now: datetime, message: str, source: str) -> None:
+        layers = {k: v.to_dict() for k, v in self.changes.items()}
+        self._ex("INSERT INTO log (seq, changeset_id, time, author, message, source, layers) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 [self.seq, self.changeset_id, self.store._time_to_db(now), self.actor.name,
+                  message, source, orjson.dumps(layers).decode()])
+
+
+# ---------------------------------------------------------------------- helpers
+def _union_bbox(boxes: Iterable[BBox | None]) -> BBox | None:
+    real = [b for b in boxes if b is not None]
+    if not real:
+        return None
+    arr = np.asarray(real, dtype=float)
+    return (float(arr[:, 0].min()), float(arr[:, 1].min()), float(arr[:, 2].max()),
+            float(arr[:, 3].max()))
+
+
+def _same_content(a: Feature, b: Feature) -> bool:
+    if a.properties != b.properties:
+        return False
+    if a.geometry is None or b.geometry is None:
+        return a.geometry is b.geometry
+    return bool(shapely.equals_exact(a.geometry, b.geometry, tolerance=0.0))
+
+
+def _check_bbox(bbox: BBox) -> None:
+    if len(bbox) != 4 or not all(np.isfinite(bbox)):
+        raise InvalidParameter("bbox 必须是四个有限数值", "bbox must be 4 finite numbers",
+                               {"bbox": bbox})
+    if bbox[0] > bbox[2] or bbox[1] > bbox[3]:
+        raise InvalidParameter("bbox 最小值大于最大值", "bbox min greater than max",
+                               {"bbox": bbox})
+
+
+def _check_lonlat(lon: float, lat: float) -> None:
+    if not (np.isfinite(lon) and np.isfinite(lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidParameter("经纬度超出范围", "lon/lat out of range", {"lon": lon, "lat": lat})
+
+
+def metric_distances(lon: float, lat: float, geoms: Sequence[BaseGeometry | None]) -> np.ndarray:
+    """Distances in metres from a point to geometries, in a local equirectangular projection.
+
+    Accurate to well under 1% within tens of kilometres, which is what nearest-feature and
+    radius searches need.
+    """
+    kx = 111_320.0 * np.cos(np.radians(lat))
+    ky = 110_574.0
+
+    def scale(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack([(xy[:, 0] - lon) * kx, (xy[:, 1] - lat) * ky])
+
+    arr = np.array([g if g is not None else shapely.Point() for g in geoms], dtype=object)
+    local = shapely.transform(arr, scale)
+    d = shapely.distance(local, shapely.Point(0.0, 0.0))
+    return np.where(np.isnan(d), np.inf, d)
+
+
+def _exact_page(features: Iterator[Feature], geom: BaseGeometry | None, limit: int | None,
+                offset: int) -> Iterator[Feature]:
+    assert geom is not None
+    shapely.prepare(geom)
+    skipped = 0
+    given = 0
+    for f in features:
+        if f.geometry is None or not geom.intersects(f.geometry):
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
+        if limit is not None and given >= limit:
+            return
+        given += 1
+        yield f
+
+
+def _diff_in_bbox(d: Diff, bbox: BBox) -> Diff:
+    box = shapely.box(*bbox)
+
+    def inside(f: Feature) -> bool:
+        return f.geometry is not None and box.intersects(f.geometry)
+
+    return Diff(d.layer, d.from_seq, d.to_seq, [f for f in d.added if inside(f)],
+                [c for c in d.changed if inside(c.old) or inside(c.new)],
+                [f for f in d.removed if inside(f)])

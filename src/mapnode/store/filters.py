@@ -1,0 +1,64 @@
+"""Attribute filters as typed values. Every protocol (OGC API, CQL2, FES, the native API)
+parses into these; backends compile them to parameterised SQL. A field name is never
+evaluated: it is looked up in the layer's schema before any SQL is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mapnode.errors import InvalidParameter
+from mapnode.model.layer import FieldType
+
+OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+@dataclass(frozen=True)
+class AttrFilter:
+    """`field op value`. Ops: eq ne lt le gt ge like in between isnull notnull."""
+
+    field: str
+    op: str
+    value: Any = None
+
+    def to_sql(self, expr: str, ftype: FieldType) -> tuple[str, list[Any]]:
+        if self.op in OPS:
+            return f"{expr} {OPS[self.op]} ?", [coerce(self.value, ftype, self.field)]
+        if self.op == "like":
+            return f"{expr} LIKE ?", [str(self.value)]
+        if self.op == "in":
+            values = [coerce(v, ftype, self.field) for v in self.value]
+            if not values:
+                return "1 = 0", []
+            return f"{expr} IN ({','.join('?' * len(values))})", values
+        if self.op == "between":
+            lo, hi = self.value
+            return f"{expr} BETWEEN ? AND ?", [coerce(lo, ftype, self.field),
+                                               coerce(hi, ftype, self.field)]
+        if self.op == "isnull":
+            return f"{expr} IS NULL", []
+        if self.op == "notnull":
+            return f"{expr} IS NOT NULL", []
+        raise InvalidParameter("不支持的比较运算", "unsupported operator", {"op": self.op})
+
+
+def coerce(value: Any, ftype: FieldType, field: str) -> Any:
+    """Convert a filter value to the field's type, or raise naming the field."""
+    try:
+        if ftype is FieldType.INTEGER:
+            return int(value)
+        if ftype is FieldType.REAL:
+            return float(value)
+        if ftype is FieldType.BOOLEAN:
+            if isinstance(value, str):
+                if value.lower() in ("true", "1", "t", "yes"):
+                    return True
+                if value.lower() in ("false", "0", "f", "no"):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameter("筛选值类型与字段不符", "filter value does not match field type",
+                               {"field": field, "value": value, "type": ftype.value}) from exc
+    return str(value)

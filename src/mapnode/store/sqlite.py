@@ -1,0 +1,164 @@
+"""The embedded store: one SQLite file per node (WAL: many readers, one writer).
+
+Uses the pip-installed `sqlean.py` build of SQLite (3.50) because Debian's 3.40 gets
+2-character Chinese LIKE/trigram search wrong. The spatial index is one R*Tree over
+(x, y, seq validity, layer), so a bbox read as of any past seq is a single index search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlean
+from shapely.geometry.base import BaseGeometry
+
+from mapnode.errors import StoreError
+from mapnode.model.layer import FieldType
+from mapnode.model.log import BBox
+from mapnode.store.base import SCHEMA_VERSION, NewRow, VersionedStore
+
+OPEN_END = 3.0e38  # R*Tree stand-in for "seq_to is NULL"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS layers (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, edition TEXT NOT NULL, meta TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS changesets (
+  id INTEGER PRIMARY KEY, author TEXT, organisation TEXT, source TEXT, message TEXT,
+  state TEXT NOT NULL, created_at TEXT, seq INTEGER);
+CREATE TABLE IF NOT EXISTS log (
+  seq INTEGER PRIMARY KEY, changeset_id INTEGER NOT NULL, time TEXT NOT NULL, author TEXT,
+  message TEXT, source TEXT, layers TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS log_time ON log (time);
+CREATE TABLE IF NOT EXISTS versions (
+  id INTEGER PRIMARY KEY, layer_id INTEGER NOT NULL, fid TEXT NOT NULL, version INTEGER NOT NULL,
+  seq_from INTEGER NOT NULL, seq_to INTEGER, changeset_id INTEGER NOT NULL,
+  geom BLOB, minx REAL, miny REAL, maxx REAL, maxy REAL, props TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS versions_current ON versions (layer_id, fid)
+  WHERE seq_to IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS versions_fid ON versions (layer_id, fid, version);
+CREATE INDEX IF NOT EXISTS versions_from ON versions (layer_id, seq_from);
+CREATE INDEX IF NOT EXISTS versions_to ON versions (layer_id, seq_to);
+CREATE VIRTUAL TABLE IF NOT EXISTS versions_rtree USING rtree(
+  id, minx, maxx, miny, maxy, sfrom, sto, lmin, lmax);
+CREATE TRIGGER IF NOT EXISTS versions_ai AFTER INSERT ON versions WHEN new.minx IS NOT NULL
+BEGIN
+  INSERT INTO versions_rtree VALUES (new.id, new.minx, new.maxx, new.miny, new.maxy,
+    new.seq_from, coalesce(new.seq_to, {OPEN_END}), new.layer_id, new.layer_id);
+END;
+CREATE TRIGGER IF NOT EXISTS versions_au AFTER UPDATE OF seq_to ON versions
+  WHEN new.minx IS NOT NULL
+BEGIN
+  UPDATE versions_rtree SET sto = coalesce(new.seq_to, {OPEN_END}) WHERE id = new.id;
+END;
+CREATE TRIGGER IF NOT EXISTS versions_ad AFTER DELETE ON versions
+BEGIN
+  DELETE FROM versions_rtree WHERE id = old.id;
+END;
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
+"""
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class SQLiteStore(VersionedStore):
+    """The default, embedded store."""
+
+    def __init__(self, path: str | Path) -> None:
+        path = Path(str(path).removeprefix("sqlite:///").removeprefix("sqlite://"))
+        super().__init__(str(path))
+        self.path = path
+
+    def _connect(self) -> Any:
+        if not self.path.parent.exists():
+            raise StoreError("存储目录不存在", "store directory does not exist",
+                             {"path": str(self.path.parent)})
+        try:
+            conn = sqlean.connect(str(self.path), isolation_level=None, timeout=30.0,
+                                  check_same_thread=False)
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlean.DatabaseError as exc:
+            raise StoreError("无法打开存储文件（不是 mapnode 存储？）",
+                             "cannot open store file (not a mapnode store?)",
+                             {"path": str(self.path)}) from exc
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -131072")
+        conn.execute("PRAGMA mmap_size = 268435456")
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
+
+    def _create_schema(self, conn: Any) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _split(SCHEMA):
+                conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _begin_write(self, conn: Any) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+
+    def _commit(self, conn: Any) -> None:
+        conn.execute("COMMIT")
+
+    def _rollback(self, conn: Any) -> None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+    def _sql(self, text: str) -> str:
+        return text
+
+    def _time_to_db(self, t: datetime) -> Any:
+        return t.astimezone(UTC).strftime(_TIME_FORMAT)
+
+    def _time_from_db(self, v: Any) -> datetime:
+        return datetime.strptime(v, _TIME_FORMAT).replace(tzinfo=UTC)
+
+    def _insert_versions(self, conn: Any, layer_id: int, seq: int, changeset_id: int,
+                         rows: Sequence[tuple[NewRow, int]]) -> None:
+        conn.executemany(
+            "INSERT INTO versions (layer_id, fid, version, seq_from, changeset_id, geom, "
+            "minx, miny, maxx, maxy, props) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(layer_id, r.fid, version, seq, changeset_id, r.wkb,
+              *(r.bbox if r.bbox is not None else (None, None, None, None)), r.props_json)
+             for r, version in rows])
+
+    def _spatial_filter(self, layer_id: int, bbox: BBox | None, geom: BaseGeometry | None,
+                        seq: int) -> tuple[str, str, list[Any], bool]:
+        if geom is not None:
+            box = tuple(geom.bounds)
+            if bbox is not None:
+                box = (max(box[0], bbox[0]), max(box[1], bbox[1]),
+                       min(box[2], bbox[2]), min(box[3], bbox[3]))
+        elif bbox is not None:
+            box = bbox
+        else:
+            return "", "", [], False
+        join = "JOIN versions_rtree r ON r.id = v.id"
+        where = ("r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ? AND r.sfrom <= ? "
+                 "AND r.sto > ? AND r.lmin <= ? AND r.lmax >= ? "
+                 "AND v.maxx >= ? AND v.minx <= ? AND v.maxy >= ? AND v.miny <= ?")
+        params = [box[2], box[0], box[3], box[1], seq, seq, layer_id, layer_id,
+                  box[0], box[2], box[1], box[3]]
+        return join, where, params, geom is not None
+
+    def _attr_expr(self, field: str, ftype: FieldType) -> tuple[str, list[Any]]:
+        return "json_extract(v.props, ?)", ['$."' + field.replace('"', '""') + '"']
+
+
+def _split(script: str) -> list[str]:
+    """Split the schema script into statements, keeping trigger bodies whole."""
+    out, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        text = "\n".join(buf).strip()
+        if text.endswith(";") and (not text.upper().startswith("CREATE TRIGGER")
+                                   or text.upper().endswith("END;")):
+            out.append(text)
+            buf = []
+    return out
