@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,9 +97,11 @@ class VersionedStore(ABC):
     """One interface, two backends. Subclasses implement the `_hooks`; nothing else."""
 
     url: str
+    data_dir: Path  # files that belong to the store (raster layers, caches)
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, data_dir: Path) -> None:
         self.url = url
+        self.data_dir = data_dir
         self._local = threading.local()
 
     # ------------------------------------------------------------------ backend hooks

@@ -69,7 +69,7 @@ class SQLiteStore(VersionedStore):
 
     def __init__(self, path: str | Path) -> None:
         path = Path(str(path).removeprefix("sqlite:///").removeprefix("sqlite://"))
-        super().__init__(str(path))
+        super().__init__(str(path), Path(str(path) + ".d"))
         self.path = path
 
     def _connect(self) -> Any:

@@ -1,0 +1,1 @@
+"""Test support: real data paths and the PostGIS test database."""
