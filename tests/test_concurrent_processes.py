@@ -56,5 +56,5 @@ def test_two_writers_serialise(tmp_path) -> None:  # type: ignore[no-untyped-def
     store = open_store(path)
     actor = Actor.system()
     assert store.count(actor, "a") == ROADS and store.count(actor, "b") == ROADS
-    entries = store.log()
+    entries = store.log(actor)
     assert [e.seq for e in entries] == [1, 2]  # gapless, one seq per import

@@ -300,30 +300,39 @@ class VersionedStore(ABC):
         with self.write(actor, changeset.message, changeset.source,
                         changeset.organisation) as w:
             w.apply_operations(changeset)
-        return self.log_entry(w.seq) if w.committed else None
+        return self.log_entry(actor, w.seq) if w.committed else None
 
     # ------------------------------------------------------------------ the log
     def current_seq(self) -> int:
         return int(self.query("SELECT COALESCE(MAX(seq), 0) FROM log")[0][0])
 
-    def log(self, since: int = 0, limit: int = 1000) -> list[LogEntry]:
+    def log(self, actor: Actor, since: int = 0, limit: int = 1000) -> list[LogEntry]:
+        """Log entries after `since`, showing only the layers the actor may see.
+
+        An entry that touched only hidden layers is still listed (seqs stay gapless for
+        consumers) but with no layers in it.
+        """
         rows = self.query(
             "SELECT seq, changeset_id, time, author, message, source, layers FROM log "
             "WHERE seq > ? ORDER BY seq LIMIT ?", [since, limit])
-        return [self._log_from_row(r) for r in rows]
+        visible = {m.name for m in self.layers(actor)}
+        return [self._log_from_row(r, visible) for r in rows]
 
-    def log_entry(self, seq: int) -> LogEntry:
+    def log_entry(self, actor: Actor, seq: int) -> LogEntry:
         rows = self.query(
             "SELECT seq, changeset_id, time, author, message, source, layers FROM log "
             "WHERE seq = ?", [seq])
         if not rows:
             raise NotFound("无此序号", "no such seq", {"seq": seq})
-        return self._log_from_row(rows[0])
+        return self._log_from_row(rows[0], {m.name for m in self.layers(actor)})
 
-    def _log_from_row(self, r: tuple[Any, ...]) -> LogEntry:
-        layers = {k: LayerChange.from_dict(v) for k, v in self._load_props(r[6]).items()}
-        return LogEntry(int(r[0]), int(r[1]), self._time_from_db(r[2]), r[3], r[4] or "",
-                        r[5] or "", layers)
+    def _log_from_row(self, r: tuple[Any, ...], visible: set[str]) -> LogEntry:
+        layers = {k: LayerChange.from_dict(v) for k, v in self._load_props(r[6]).items()
+                  if k in visible}
+        hidden = len(layers) < len(self._load_props(r[6]))
+        return LogEntry(int(r[0]), int(r[1]), self._time_from_db(r[2]),
+                        "" if hidden and not layers else r[3],
+                        "" if hidden and not layers else (r[4] or ""), r[5] or "", layers)
 
     def resolve(self, as_of: AsOf | int | datetime | None) -> int:
         """The seq that `as_of` names: the current seq, a given seq, or the last at a time."""
