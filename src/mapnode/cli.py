@@ -108,6 +108,59 @@ def import_cmd(store: str, path: str, layer: str | None, crs: str | None, key: s
     click.echo(f"序号 / seq {report.seq}")
 
 
+@main.command("load")
+@_store_option
+@click.argument("manifest", type=click.Path(dir_okay=False))
+@click.option("--only", multiple=True, help="只载入这些条目（图层名）/ only these entries (layer names)")
+@click.option("--force", is_flag=True, help="文件未变也重新读取 / re-read files even if unchanged")
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar")
+def load_cmd(store: str, manifest: str, only: tuple[str, ...], force: bool, quiet: bool) -> None:
+    """按数据清单载入（每个条目一个变更集，可重复执行）/ load a data manifest.
+
+    每个条目 = 一个变更集；重复载入未变化的文件不产生任何变化。
+    Each entry is one changeset; loading unchanged files again changes nothing.
+    """
+    from mapnode.manifest import EntryResult, EntryStatus, load_manifest, read_manifest
+
+    bars: list[tqdm] = []
+
+    def progress(label: str, total: int | None) -> Callable[[int], None]:
+        bar = tqdm(total=total, desc=f"载入/load {label}", unit="要素", disable=quiet,
+                   file=sys.stderr, dynamic_ncols=True, leave=False)
+        bars.append(bar)
+        return bar.update
+
+    def report(r: EntryResult) -> None:
+        for bar in bars:
+            bar.close()
+        bars.clear()
+        name = r.entry.layer
+        if r.status is EntryStatus.LOADED and r.report is not None:
+            counts = "; ".join(f"{k} +{c.inserted} ~{c.updated} -{c.deleted}"
+                               for k, c in r.report.layers.items())
+            click.echo(f"{name}: 序号/seq {r.seq} ({counts})")
+        elif r.status is EntryStatus.METADATA:
+            click.echo(f"{name}: 仅更新元数据 / metadata updated")
+        else:
+            click.echo(f"{name}: 无变化 / no changes")
+
+    try:
+        s = _open(store)
+        results = load_manifest(s, Actor.system(), read_manifest(manifest), only=list(only) or None,
+                                force=force, progress=progress, on_result=report)
+    except MapnodeError as exc:
+        for bar in bars:
+            bar.close()
+        _fail(exc)
+        return
+    loaded = [r for r in results if r.status is EntryStatus.LOADED]
+    if not loaded:
+        click.echo(f"无变化 / no changes (序号/seq {s.current_seq()})")
+    else:
+        click.echo(f"载入 {len(loaded)} 个变更集 / {len(loaded)} changesets loaded "
+                   f"(序号/seq {s.current_seq()})")
+
+
 @main.command("layers")
 @_store_option
 @click.option("--json", "as_json", is_flag=True, help="JSON 输出 / JSON output")
@@ -134,7 +187,7 @@ def layers_cmd(store: str, as_json: bool) -> None:
 def log_cmd(store: str, since: int, limit: int) -> None:
     """显示序列日志 / show the sequence log."""
     try:
-        entries = _open(store).log(since, limit)
+        entries = _open(store).log(Actor.system(), since, limit)
     except MapnodeError as exc:
         _fail(exc)
         return
