@@ -146,8 +146,13 @@ def load_cmd(store: str, manifest: str, only: tuple[str, ...], force: bool, quie
 
     try:
         s = _open(store)
-        results = load_manifest(s, Actor.system(), read_manifest(manifest), only=list(only) or None,
-                                force=force, progress=progress, on_result=report)
+        try:
+            results = load_manifest(s, Actor.system(), read_manifest(manifest),
+                                    only=list(only) or None, force=force, progress=progress,
+                                    on_result=report)
+            seq = s.current_seq()
+        finally:
+            s.close()
     except MapnodeError as exc:
         for bar in bars:
             bar.close()
@@ -155,10 +160,9 @@ def load_cmd(store: str, manifest: str, only: tuple[str, ...], force: bool, quie
         return
     loaded = [r for r in results if r.status is EntryStatus.LOADED]
     if not loaded:
-        click.echo(f"无变化 / no changes (序号/seq {s.current_seq()})")
+        click.echo(f"无变化 / no changes (序号/seq {seq})")
     else:
-        click.echo(f"载入 {len(loaded)} 个变更集 / {len(loaded)} changesets loaded "
-                   f"(序号/seq {s.current_seq()})")
+        click.echo(f"载入 {len(loaded)} 个变更集 / {len(loaded)} changesets loaded (序号/seq {seq})")
 
 
 @main.command("layers")
