@@ -148,10 +148,16 @@ class VersionedStore(ABC):
     _temp_table_sql = ("CREATE TEMP TABLE IF NOT EXISTS seen_fids "
                        "(layer_id BIGINT, fid TEXT, PRIMARY KEY (layer_id, fid))")
 
+    like_sql = "LIKE ?"  # the backend's LIKE: both stores match ASCII case-insensitively
+
     def _load_props(self, value: Any) -> dict[str, Any]:
         if isinstance(value, dict):
             return value
         return orjson.loads(value) if value else {}
+
+    def _canonical_props(self, value: Any) -> str:
+        """Stored properties as `dump_props` text, so that equal content compares equal."""
+        return value if isinstance(value, str) else dump_props(self._load_props(value))
 
     def _time_to_db(self, t: datetime) -> Any:
         return t
@@ -491,7 +497,7 @@ class VersionedStore(ABC):
             raise InvalidParameter("图层没有该字段", "unknown field",
                                    {"layer": meta.name, "field": f.field})
         expr, eparams = self._attr_expr(f.field, ftype)
-        sql, vparams = f.to_sql(expr, ftype)
+        sql, vparams = f.to_sql(expr, ftype, self.like_sql)
         return sql, eparams + vparams
 
     def _rows_to_features(self, layer: str, cursor: Iterable[tuple[Any, ...]]) -> Iterator[Feature]:
@@ -592,7 +598,7 @@ class ChangesetWriter:
                 f"WHERE v.layer_id = ? AND v.seq_to IS NULL AND v.fid IN "
                 f"({','.join('?' * len(chunk))})", [layer_id, *chunk]).fetchall()
             for r in rows:
-                props = r[4] if isinstance(r[4], str) else dump_props(self.store._load_props(r[4]))
+                props = self.store._canonical_props(r[4])
                 bbox = None if r[5] is None else (r[5], r[6], r[7], r[8])
                 out[r[1]] = StoredRow(int(r[0]), r[1], int(r[2]),
                                       None if r[3] is None else bytes(r[3]), props, bbox)

@@ -22,15 +22,17 @@ class AttrFilter:
     op: str
     value: Any = None
 
-    def to_sql(self, expr: str, ftype: FieldType) -> tuple[str, list[Any]]:
+    def to_sql(self, expr: str, ftype: FieldType, like: str = "LIKE ?") -> tuple[str, list[Any]]:
+        """SQL for `expr` (the typed property value); `like` is the backend's LIKE operator."""
         if self.op in OPS:
             return f"{expr} {OPS[self.op]} ?", [coerce(self.value, ftype, self.field)]
         if self.op == "like":
-            return f"{expr} LIKE ?", [str(self.value)]
+            text = expr if ftype is FieldType.STRING else f"CAST({expr} AS TEXT)"
+            return f"{text} {like}", [str(self.value)]
         if self.op == "in":
             values = [coerce(v, ftype, self.field) for v in self.value]
-            if not values:
-                return "1 = 0", []
+            if not values:  # matches nothing; names expr once so its parameters still line up
+                return f"({expr} IS NULL AND 1 = 0)", []
             return f"{expr} IN ({','.join('?' * len(values))})", values
         if self.op == "between":
             lo, hi = self.value
