@@ -125,8 +125,12 @@ def load_cmd(store: str, manifest: str, only: tuple[str, ...], force: bool, quie
     bars: list[tqdm] = []
 
     def progress(label: str, total: int | None) -> Callable[[int], None]:
-        bar = tqdm(total=total, desc=f"载入/load {label}", unit="要素", disable=quiet,
-                   file=sys.stderr, dynamic_ncols=True, leave=False)
+        for bar in bars:  # one bar at a time (an OSM file has several layers)
+            bar.close()
+        bars.clear()
+        bar = tqdm(total=total, desc=f"载入/load {label}", unit="要素",
+                   disable=True if quiet else None, file=sys.stderr, dynamic_ncols=True,
+                   leave=False)
         bars.append(bar)
         return bar.update
 
@@ -135,6 +139,8 @@ def load_cmd(store: str, manifest: str, only: tuple[str, ...], force: bool, quie
             bar.close()
         bars.clear()
         name = r.entry.layer
+        for p in r.report.repaired if r.report else []:
+            click.echo(f"  已修复 / repaired: {p}", err=True)
         if r.status is EntryStatus.LOADED and r.report is not None:
             counts = "; ".join(f"{k} +{c.inserted} ~{c.updated} -{c.deleted}"
                                for k, c in r.report.layers.items())
