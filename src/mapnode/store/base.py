@@ -83,14 +83,36 @@ class NewRow:
 
 
 def dump_props(props: dict[str, Any]) -> str:
-    """Canonical JSON for properties: sorted keys, so equal content gives equal text."""
-    return orjson.dumps(props, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    """Canonical JSON for properties: sorted keys, so equal content gives equal text.
+
+    NUL characters are dropped from strings (DBF padding, mostly): PostgreSQL text and jsonb
+    cannot hold them, and both stores must keep the same content.
+    """
+    text = orjson.dumps(props, option=_JSON_OPTIONS).decode()
+    if "\\u0000" in text:  # rare: only then walk the values
+        text = orjson.dumps(_without_nul(props), option=_JSON_OPTIONS).decode()
+    return text
+
+
+_JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def geom_row(geom: BaseGeometry | None) -> tuple[bytes | None, BBox | None]:
+    """WKB and bbox of a geometry as stored: 2-D lon/lat (a Z value is dropped, as on import)."""
     if geom is None or geom.is_empty:
         return None, None
-    return shapely.to_wkb(geom), tuple(geom.bounds)  # type: ignore[return-value]
+    wkb = shapely.to_wkb(geom, output_dimension=2)
+    return wkb, tuple(geom.bounds)  # type: ignore[return-value]
 
 
 class VersionedStore(ABC):

@@ -256,7 +256,8 @@ class PostGISStore(VersionedStore):
         if ftype is FieldType.BOOLEAN:
             return ("(CASE WHEN jsonb_typeof(v.props -> ?::text) = 'boolean' "
                     "THEN (v.props ->> ?::text)::boolean END)", [field, field])
-        return "(v.props ->> ?::text)", [field]
+        # "C": byte order, as SQLite compares text; ILIKE then folds ASCII case only, as LIKE
+        return '((v.props ->> ?::text) COLLATE "C")', [field]
 
 
 class _Conn:
