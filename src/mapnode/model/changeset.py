@@ -34,9 +34,11 @@ class Operation:
     base_version: int | None = None
     old_geometry: BaseGeometry | None = None
     old_properties: dict[str, Any] | None = None
+    version: int | None = None  # the version this operation produced, once applied
 
-    def inverted(self, applied_version: int | None) -> Operation:
+    def inverted(self, applied_version: int | None = None) -> Operation:
         """The operation that undoes this one, once it was applied as `applied_version`."""
+        applied_version = self.version if applied_version is None else applied_version
         if self.kind is OpKind.INSERT:
             return Operation(OpKind.DELETE, self.layer, self.fid, base_version=applied_version,
                              old_geometry=self.geometry, old_properties=self.properties)
@@ -72,6 +74,13 @@ class Changeset:
     def delete(self, layer: str, fid: str, base_version: int) -> Changeset:
         self.operations.append(Operation(OpKind.DELETE, layer, fid, base_version=base_version))
         return self
+
+    def inverted(self) -> Changeset:
+        """The changeset that undoes this one (its operations must carry applied versions,
+        as those from `VersionedStore.changeset` do)."""
+        ops = [op.inverted() for op in reversed(self.operations)]
+        return Changeset(self.author, f"撤销 / undo: {self.message}", self.source,
+                         self.organisation, ops)
 
     def compose(self, later: Changeset) -> Changeset:
         """One changeset with the effect of self followed by `later`, per feature.

@@ -41,6 +41,7 @@ from mapnode.model import (
     LayerChange,
     LayerMeta,
     LogEntry,
+    Operation,
     OpKind,
 )
 from mapnode.model.log import BBox
@@ -472,6 +473,39 @@ class VersionedStore(ABC):
             elif radius >= max_distance_m:
                 return []
             radius *= 4
+
+    def changeset(self, actor: Actor, seq: int) -> Changeset:
+        """The changeset applied as `seq`, rebuilt from the version rows it wrote and ended.
+
+        Operations carry base and produced versions and the old state, so the result can be
+        inverted (undo) or sent to another node. Only layers the actor may see are included.
+        """
+        entry = self.log_entry(actor, seq)
+        rows = self.query("SELECT organisation FROM changesets WHERE id = ?",
+                          [entry.changeset_id])
+        organisation = (rows[0][0] or "") if rows and entry.author else ""
+        result = Changeset(entry.author, entry.message, entry.source, organisation)
+        for layer in entry.layers:
+            layer_id, _ = self._layer_id(actor, layer)
+            base = (f"SELECT v.fid, v.version, {self.geom_select}, {self.props_select}, "
+                    "v.seq_from, v.seq_to FROM versions v WHERE v.layer_id = ? AND ")
+            new = {f.fid: f for f in self._rows_to_features(layer, self.execute(
+                base + "v.seq_from = ? ORDER BY v.fid", [layer_id, seq]))}
+            old = {f.fid: f for f in self._rows_to_features(layer, self.execute(
+                base + "v.seq_to = ? ORDER BY v.fid", [layer_id, seq]))}
+            for fid in sorted(new.keys() | old.keys()):
+                n, o = new.get(fid), old.get(fid)
+                kind = OpKind.UPDATE if n and o else OpKind.INSERT if n else OpKind.DELETE
+                result.operations.append(Operation(
+                    kind, layer, fid, n.geometry if n else None, n.properties if n else None,
+                    o.version if o else None, o.geometry if o else None,
+                    o.properties if o else None, n.version if n else None))
+        return result
+
+    def undo(self, actor: Actor, seq: int) -> LogEntry | None:
+        """Apply the inverse of changeset `seq` as a new changeset. If a feature it touched
+        has changed since, this raises Conflict and changes nothing."""
+        return self.apply(actor, self.changeset(actor, seq).inverted())
 
     def diff(self, actor: Actor, layer: str, from_: AsOf | int | datetime,
              to: AsOf | int | datetime | None = None, bbox: BBox | None = None) -> Diff:
