@@ -97,12 +97,17 @@ def import_cmd(store: str, path: str, layer: str | None, crs: str | None, key: s
         return
     for bar in bars:
         bar.close()
+    for p in report.notes:
+        click.echo(f"  提示 / note: {p}", err=True)
     for p in report.repaired:
         click.echo(f"  已修复 / repaired: {p}", err=True)
     if report.seq is None:
         click.echo(f"无变化 / no changes ({report.features_read} 要素/features read)")
         return
     for name, change in report.layers.items():
+        if not (change.inserted or change.updated or change.deleted):
+            click.echo(f"{name}: 已登记（栅格或图层信息）/ registered (raster or layer metadata)")
+            continue
         click.echo(f"{name}: 新增/inserted {change.inserted}, 修改/updated {change.updated}, "
                    f"删除/deleted {change.deleted}")
     click.echo(f"序号 / seq {report.seq}")

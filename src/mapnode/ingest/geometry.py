@@ -47,7 +47,7 @@ class GeometryCheck:
         problems: list[ProblemItem] = []
         bad = np.zeros(n, dtype=bool)
         for i, (zh, en) in batch.errors.items():
-            problems.append(self._problem(batch, i, zh, en))
+            problems.append(self._problem(batch, i, zh, en, batch.error_fields.get(i)))
             bad[i] = True
         geoms = self._parse(batch, bad, problems)
         if self.to_storage is not None:
@@ -104,9 +104,16 @@ class GeometryCheck:
             except (GEOSException, ValueError, TypeError) as exc:
                 text = str(exc)
                 closed = "closed" in text.lower()
-                problems.append(self._problem(
-                    batch, i, "多边形的环未闭合" if closed else "几何无法解析",
-                    ("unclosed ring: " if closed else "unreadable geometry: ") + text[:200]))
+                zh = "多边形的环未闭合" if closed else "几何无法解析"
+                en = ("unclosed ring: " if closed else "unreadable geometry: ") + text[:200]
+                fixed = _fix_wkb(g) if self.repair else None
+                if fixed is not None:
+                    self._repairs.append(self._problem(
+                        batch, i, f"已修复：{zh}，已闭合环", f"repaired: {en}; ring closed"))
+                    out[i] = fixed
+                    continue
+                hint = ("（可用 --repair 修复）", " (use --repair)") if not self.repair else ("", "")
+                problems.append(self._problem(batch, i, zh + hint[0], en + hint[1]))
                 bad[i] = True
                 out[i] = None
         return out
@@ -139,8 +146,20 @@ class GeometryCheck:
                 f"repaired: {reason}; {change.replace('面积', 'area').replace('长度', 'length')}"))
             geoms[i] = fixed
 
-    def _problem(self, batch: SourceBatch, i: int, zh: str, en: str) -> ProblemItem:
-        return ProblemItem(zh, en, self.source, batch.labels[i])
+    def _problem(self, batch: SourceBatch, i: int, zh: str, en: str,
+                 field_name: str | None = None) -> ProblemItem:
+        return ProblemItem(zh, en, self.source, batch.labels[i], field_name)
+
+
+def _fix_wkb(wkb: bytes | None) -> shapely.Geometry | None:
+    """Parse WKB whose rings are not closed, closing them (shapely's `on_invalid="fix"`)."""
+    if wkb is None:
+        return None
+    try:
+        geom = shapely.from_wkb(wkb, on_invalid="fix")
+    except (GEOSException, ValueError, TypeError):
+        return None
+    return None if geom is None or geom.is_empty else geom
 
 
 def _repair(geom: shapely.Geometry, family: GeometryType) -> shapely.Geometry | None:

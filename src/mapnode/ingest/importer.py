@@ -52,6 +52,7 @@ class ImportReport:
     layers: dict[str, LayerChange]
     features_read: int
     repaired: list[ProblemItem] = field(default_factory=list)
+    notes: list[ProblemItem] = field(default_factory=list)  # e.g. an encoding detected
 
 
 def import_file(store: VersionedStore, actor: Actor, path: str | Path,
@@ -59,11 +60,15 @@ def import_file(store: VersionedStore, actor: Actor, path: str | Path,
                 progress: Callable[[str, int | None], Progress] | None = None) -> ImportReport:
     """Import `path` as one changeset. `progress(label, total)` returns a per-batch callback."""
     from mapnode.ingest.formats import open_reader
+    from mapnode.ingest.raster import import_raster, is_raster
 
     options = options or ImportOptions()
     path = Path(path)
-    if not path.exists():
-        raise InvalidData("文件不存在", "file does not exist", [], {"file": str(path)})
+    if not path.is_file():
+        raise InvalidData("文件不存在", "file does not exist",
+                          [ProblemItem("文件不存在", "no such file", str(path))], {"file": str(path)})
+    if is_raster(path):
+        return import_raster(store, actor, path, options, progress)
     reader = open_reader(path, options)
     plans = _plan(reader, path, options)
     return run_import(store, actor, reader, plans, options, progress)
@@ -82,10 +87,10 @@ def _plan(reader: Reader, path: Path, options: ImportOptions) -> list[_Plan]:
         raise InvalidData("文件中没有图层", "file has no layers", [], {"file": reader.source})
     plans = []
     for sl in layers:
-        if len(layers) == 1:
-            target = options.layer or _safe_name(path.stem.split(".")[0])
+        if len(layers) == 1 and not sl.extra.get("suffix_always"):
+            target = options.layer or layer_name(path)
         else:
-            target = f"{options.layer or _safe_name(path.stem.split('.')[0])}_{_safe_name(sl.name)}"
+            target = f"{options.layer or layer_name(path)}_{_safe_name(sl.name)}"
         crs_text = options.crs or sl.crs
         if crs_text is None and sl.geometry_type is not GeometryType.NONE:
             raise InvalidData("文件没有声明坐标系，请用 --crs 指定（如 EPSG:4490、EPSG:4326、gcj02）",
@@ -101,6 +106,11 @@ def _plan(reader: Reader, path: Path, options: ImportOptions) -> list[_Plan]:
                               {"file": reader.source}) from exc
         plans.append(_Plan(sl, target, crs))
     return plans
+
+
+def layer_name(path: Path) -> str:
+    """The default store layer name for a file: its name up to the first dot, made safe."""
+    return _safe_name(path.name.split(".")[0])
 
 
 def _safe_name(text: str) -> str:
@@ -143,7 +153,7 @@ def run_import(store: VersionedStore, actor: Actor, reader: Reader, plans: list[
                               f"import failed: {total_problems} problems; the store is unchanged",
                               problems, {"file": reader.source})
     return ImportReport(w.seq if w.committed else None,
-                        w.changes if w.committed else {}, read, repaired)
+                        w.changes if w.committed else {}, read, repaired, list(reader.notes))
 
 
 class _LayerJob:

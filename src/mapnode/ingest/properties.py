@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -19,32 +20,52 @@ class CheckedProperties:
 
 
 class PropertyCheck:
-    """Coerces the fields whose source type differs from the layer's; passes the rest through."""
+    """Makes every value fit its layer field's type: coerced when that is exact, else reported.
+
+    Values that already have the field's Python type pass untouched (the common case: a
+    typed source such as GeoPackage, or a CSV column whose values all fit the inferred type).
+    """
 
     def __init__(self, meta: LayerMeta, source_fields: dict[str, FieldType], source: str) -> None:
         self.meta = meta
         self.source = source
-        self.clashing = {name: meta.fields[name] for name, t in source_fields.items()
-                         if name in meta.fields and meta.fields[name] is not t}
+        self.source_fields = source_fields
 
     def check(self, batch: SourceBatch) -> CheckedProperties:
         problems: list[ProblemItem] = []
         values = batch.properties
+        fields = self.meta.fields
         for i, props in enumerate(values):
             for name, value in props.items():
                 if isinstance(value, bytes | bytearray):
-                    props[name] = base64.b64encode(value).decode()
-            for name, ftype in self.clashing.items():
-                if name not in props:
+                    value = props[name] = base64.b64encode(value).decode()
+                ftype = fields.get(name)
+                if ftype is None or _fits(value, ftype):
                     continue
                 try:
-                    props[name] = coerce_value(props[name], ftype)
-                except (TypeError, ValueError):
+                    props[name] = coerce_value(value, ftype)
+                except (TypeError, ValueError, OverflowError):
                     problems.append(ProblemItem(
-                        f"字段类型不符：应为 {ftype.value}，实为 {props[name]!r}",
-                        f"attribute type clash: expected {ftype.value}, got {props[name]!r}",
+                        f"字段类型不符：图层字段为 {ftype.value}，此值为 {value!r}",
+                        f"attribute type clash: layer field is {ftype.value}, value is {value!r}",
                         self.source, batch.labels[i], name))
         return CheckedProperties(values, problems)
+
+
+_PY_TYPES: dict[FieldType, type | tuple[type, ...]] = {
+    FieldType.STRING: str, FieldType.INTEGER: int, FieldType.REAL: float,
+    FieldType.BOOLEAN: bool, FieldType.DATE: date, FieldType.DATETIME: datetime,
+}
+
+
+def _fits(value: Any, ftype: FieldType) -> bool:
+    if ftype is FieldType.JSON:
+        return True
+    if isinstance(value, bool) and ftype is not FieldType.BOOLEAN:
+        return False
+    if ftype is FieldType.DATE and isinstance(value, datetime):
+        return False
+    return isinstance(value, _PY_TYPES[ftype])
 
 
 def coerce_value(value: Any, ftype: FieldType) -> Any:
@@ -60,7 +81,12 @@ def coerce_value(value: Any, ftype: FieldType) -> Any:
             return int(value)
         return int(str(value).strip())
     if ftype is FieldType.REAL:
-        return float(value)
+        if isinstance(value, bool):
+            raise ValueError(value)
+        out = float(value)
+        if not math.isfinite(out):
+            raise ValueError(value)
+        return out
     if ftype is FieldType.BOOLEAN:
         text = str(value).strip().lower()
         if text in ("true", "t", "1", "yes", "y", "是"):

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from mapnode.errors import ProblemItem
 from mapnode.model.layer import FieldType, GeometryType
 
 
@@ -30,22 +31,29 @@ class SourceBatch:
 
     `geometries` holds WKB bytes (or None); `labels` names each feature for error messages
     (a row number, an OSM id); `properties` holds one dict per feature, nulls left out.
-    `errors` holds per-feature read problems (index -> reason) found by the reader itself.
+    `errors` holds per-feature read problems (index -> reason) found by the reader itself;
+    `error_fields` names the field a read problem is about, where there is one.
     """
 
     geometries: list[bytes | None]
     properties: list[dict[str, Any]]
     labels: list[str]
     errors: dict[int, tuple[str, str]] = field(default_factory=dict)
+    error_fields: dict[int, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.properties)
 
 
 class Reader(Protocol):
-    """A format reader. It streams: memory does not grow with the size of the input."""
+    """A format reader. It streams: memory does not grow with the size of the input.
+
+    `notes` collects what the reader decided on the user's behalf (an encoding it detected,
+    features it skipped under `--repair`); the importer passes them on in its report.
+    """
 
     source: str  # the file name, for messages
+    notes: list[ProblemItem]
 
     def layers(self) -> list[SourceLayer]: ...
 

@@ -42,10 +42,20 @@ def field_type_of_arrow(t: pa.DataType) -> FieldType:
 
 
 def unreadable(source: str, exc: Exception) -> InvalidData:
+    if isinstance(exc, UnicodeDecodeError):
+        return InvalidData("属性文字的编码不符，请用 --encoding 指定（如 GBK）",
+                           "attribute text is not in the expected encoding; name it with "
+                           "--encoding (e.g. GBK)",
+                           [ProblemItem("编码错误", str(exc).strip()[:300], source)],
+                           {"file": source})
     return InvalidData("无法读取文件（损坏、截断或格式不支持）",
                        "cannot read file (corrupt, truncated or unsupported format)",
                        [ProblemItem("无法读取", str(exc).strip()[:300], source)],
                        {"file": source})
+
+
+_GUESSES = ("UTF-8", "GB18030")
+_SAMPLE = 5000
 
 
 class GdalVectorReader:
@@ -57,6 +67,7 @@ class GdalVectorReader:
         self.source = Path(self.path).name
         self.encoding = encoding
         self.layer_names = layer_names
+        self.notes: list[ProblemItem] = []
 
     def _open_path(self) -> str:
         p = self.path
@@ -81,6 +92,9 @@ class GdalVectorReader:
         for name in names:
             try:
                 info = pyogrio.read_info(path, layer=name, encoding=self.encoding)
+                if (self.encoding is None and info.get("driver") == "ESRI Shapefile"
+                        and info.get("encoding") == "ISO-8859-1"):
+                    self.encoding = self._guess_encoding(path, name)
                 with pyogrio.raw.open_arrow(path, layer=name, batch_size=1, use_pyarrow=True,
                                             encoding=self.encoding) as (meta, reader):
                     schema = reader.schema
@@ -100,6 +114,23 @@ class GdalVectorReader:
                                           "declared_type": gtype}))
         return out
 
+    def _guess_encoding(self, path: str, layer: str) -> str | None:
+        """A shapefile without .cpg: UTF-8 if a sample decodes as UTF-8, else GBK (noted)."""
+        for encoding in _GUESSES:
+            try:
+                _, sample = pyogrio.raw.read_arrow(path, layer=layer, encoding=encoding,
+                                                   max_features=_SAMPLE, read_geometry=False)
+                sample.validate(full=True)  # strings that are not valid UTF-8 fail here
+            except (UnicodeDecodeError, DataSourceError, DataLayerError, pa.ArrowInvalid):
+                continue
+            if encoding != "UTF-8":
+                self.notes.append(ProblemItem(
+                    "Shapefile 未声明编码（无 .cpg），属性已按 GBK 读取；如有误请用 --encoding 指定",
+                    "the shapefile declares no encoding (no .cpg); attributes were read as GBK; "
+                    "name the encoding with --encoding if this is wrong", self.source))
+            return encoding
+        return None
+
     def batches(self, layer: SourceLayer, batch_size: int) -> Iterator[SourceBatch]:
         geom_name = layer.extra.get("geometry_name", "wkb_geometry")
         row = 0
@@ -112,6 +143,13 @@ class GdalVectorReader:
                     row += batch.num_rows
         except (DataSourceError, DataLayerError, OSError, ValueError, pa.ArrowException) as exc:
             raise unreadable(f"{self.source} (行/row {row})", exc) from exc
+        if layer.count is not None and row != layer.count:
+            # GDAL can end a stream early on a damaged page without raising (seen with GPKG)
+            raise InvalidData("文件读取中断（损坏或截断）", "reading stopped early (corrupt or truncated)",
+                              [ProblemItem(f"声明 {layer.count} 个要素，只读出 {row} 个",
+                                           f"declares {layer.count} features, only {row} could "
+                                           "be read", self.source, str(row + 1))],
+                              {"file": self.source, "layer": layer.name})
 
 
 def _to_source_batch(batch: pa.RecordBatch, geom_name: str, first_row: int) -> SourceBatch:
