@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import rasterio
 from rasterio.warp import transform_bounds
+from rasterio.windows import from_bounds
 
 from mapnode.errors import InvalidData
 from mapnode.ingest import ImportOptions, import_file
@@ -59,7 +60,8 @@ def test_landsat_extent_is_the_bahamas(store: VersionedStore, system: Actor) -> 
 
 
 def test_dem_values_and_reimport(store: VersionedStore, system: Actor, tmp_path: Path) -> None:
-    first = import_file(store, system, DEM_TIF, ImportOptions(layer="dem"))
+    first = import_file(store, system, DEM_TIF, ImportOptions(
+        layer="dem", metadata={"title_zh": "中国数字高程模型（0.2°）", "licence": "MIT"}))
     first_path = stored(store, system, "dem")
     with rasterio.open(first_path) as ds:
         hz, st, lq = (v[0] for v in ds.sample([(120.16, 30.27), (116.68, 23.35), (119.14, 28.07)]))
@@ -67,9 +69,14 @@ def test_dem_values_and_reimport(store: VersionedStore, system: Actor, tmp_path:
         assert ds.nodata == -9999
     assert import_file(store, system, DEM_TIF, ImportOptions(layer="dem")).seq is None
 
-    changed = tmp_path / "dem_raised.tif"
+    # a changed raster: the east-China part of the same DEM, 100 m higher
+    changed = tmp_path / "dem_east_raised.tif"
     with rasterio.open(DEM_TIF) as src:
-        profile, values = src.profile, src.read(1)
+        window = from_bounds(115.0, 25.0, 125.0, 35.0, src.transform).round_offsets().round_lengths()
+        values = src.read(1, window=window)
+        profile = {**src.profile, "width": values.shape[1], "height": values.shape[0],
+                   "transform": src.window_transform(window)}
+        east = src.window_bounds(window)
     values[values != -9999] += 100
     with rasterio.open(changed, "w", **profile) as dst:
         dst.write(values, 1)
@@ -79,7 +86,12 @@ def test_dem_values_and_reimport(store: VersionedStore, system: Actor, tmp_path:
     assert second_path != first_path and first_path.is_file()  # the old seq keeps its file
     with rasterio.open(second_path) as ds:
         assert next(ds.sample([(120.16, 30.27)]))[0] == 110
+    meta = store.layer(system, "dem")
     assert [m.name for m in store.layers(system)] == ["dem"]
+    assert (meta.title_zh, meta.licence) == ("中国数字高程模型（0.2°）", "MIT")  # kept
+    assert meta.extra["bbox_lonlat"] == pytest.approx(list(east), abs=1e-9)
+    assert east == pytest.approx((115.0, 25.0, 125.0, 35.0), abs=0.2)
+    # the log's bbox covers the old extent and the new one, so tile caches drop both
     assert store.log_entry(system, second.seq).layers["dem"].bbox == pytest.approx(  # type: ignore[arg-type]
         (69.9, 14.931, 139.9, 59.931), abs=1e-3)
 

@@ -84,7 +84,10 @@ class _Plan:
 def _plan(reader: Reader, path: Path, options: ImportOptions) -> list[_Plan]:
     layers = reader.layers()
     if not layers:
-        raise InvalidData("文件中没有图层", "file has no layers", [], {"file": reader.source})
+        raise InvalidData("文件中没有图层", "file has no layers",
+                          [ProblemItem("没有可导入的图层或要素（空文件？）",
+                                       "no layers or features to import (empty file?)",
+                                       reader.source)], {"file": reader.source})
     plans = []
     for sl in layers:
         if len(layers) == 1 and not sl.extra.get("suffix_always"):

@@ -14,7 +14,7 @@ import hashlib
 import shutil
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -187,14 +187,16 @@ def import_raster(store: VersionedStore, actor: Actor, path: Path, options: Impo
         with store.write(actor, message, source="upload") as w:
             final = directory / f"{name}-{w.seq}.tif"
             tmp.replace(final)
-            meta = _meta(name, options, info, digest, final.relative_to(store.data_dir))
+            relative = final.relative_to(store.data_dir)
             if w.has_layer(name):
                 _, current = w.layer(name)
                 _check_raster_layer(current, path.name)
-                meta.title_zh = options.metadata.get("title_zh", current.title_zh)
-                w.update_layer(meta)
+                old_bbox = current.extra.get("bbox_lonlat")
+                w.update_layer(_updated_meta(current, options, info, digest, relative))
+                if old_bbox:  # consumers (tile caches) must drop the old extent too
+                    w.touch_layer(name, tuple(old_bbox))  # type: ignore[arg-type]
             else:
-                w.create_layer(meta)
+                w.create_layer(_meta(name, options, info, digest, relative))
             w.touch_layer(name, info.bbox)
         committed = w.committed
     finally:
@@ -222,15 +224,33 @@ def _check_raster_layer(meta: LayerMeta, source: str) -> None:
                           {"file": source, "layer": meta.name})
 
 
-def _meta(name: str, options: ImportOptions, info: RasterInfo, digest: str,
-          relative: Path) -> LayerMeta:
+def _raster_extra(options: ImportOptions, info: RasterInfo, digest: str) -> dict[str, Any]:
     extra = dict(options.metadata.get("extra") or {})
     extra.update(info.details)
     extra.update({"bbox_lonlat": list(info.bbox), FINGERPRINT: digest,
                   "converted": not info.cog_ready})
-    catalogue = {k: v for k, v in options.metadata.items()
-                 if k not in ("title_zh", "extra") and k in LayerMeta.__dataclass_fields__}
+    return extra
+
+
+def _catalogue(options: ImportOptions) -> dict[str, Any]:
+    return {k: v for k, v in options.metadata.items()
+            if k != "extra" and k in LayerMeta.__dataclass_fields__}
+
+
+def _meta(name: str, options: ImportOptions, info: RasterInfo, digest: str,
+          relative: Path) -> LayerMeta:
+    catalogue = {"title_zh": name, **_catalogue(options)}
     return LayerMeta(name=name, kind=LayerKind.RASTER, geometry_type=GeometryType.NONE,
                      edition=options.edition, source_crs=info.crs.label,
                      raster_path=relative.as_posix(),
-                     title_zh=options.metadata.get("title_zh", name), extra=extra, **catalogue)
+                     extra=_raster_extra(options, info, digest), **catalogue)
+
+
+def _updated_meta(current: LayerMeta, options: ImportOptions, info: RasterInfo, digest: str,
+                  relative: Path) -> LayerMeta:
+    """The layer's catalogue entry kept (as for vector re-imports); the raster part replaced."""
+    meta = replace(current, source_crs=info.crs.label, raster_path=relative.as_posix(),
+                   extra={**current.extra, **_raster_extra(options, info, digest)})
+    for key, value in _catalogue(options).items():
+        setattr(meta, key, value)
+    return meta
