@@ -214,3 +214,18 @@ def _gbk_ok(row: list[str]) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def test_bytes_that_are_not_the_detected_encoding_name_the_line(store: VersionedStore,
+                                                                 tmp_path: Path) -> None:
+    """streets.csv is UTF-8; one row 1.5 MB in (past the detection sample) is GBK."""
+    lines = (CODES / "streets.csv").read_bytes().split(b"\n")
+    lines[40_000] = lines[40_000].decode("utf-8").encode("gbk")
+    path = tmp_path / "streets_mixed.csv"
+    path.write_bytes(b"\n".join(lines))
+    before = state(store)
+    proc = mapnode_import(store, path, "--key", "code")
+    assert proc.returncode == 2
+    assert "streets_mixed.csv, 要素/feature 40001: 第 40001 行不是 utf-8 编码" in proc.stderr
+    assert "--encoding" in proc.stderr
+    assert state(store) == before

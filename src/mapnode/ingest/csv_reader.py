@@ -32,6 +32,7 @@ _GBK_ALIASES = {"gbk", "gb2312", "gb-2312", "cp936", "936", "gb18030", "euc-cn"}
 _INT = re.compile(r"[+-]?(0|[1-9][0-9]{0,17})")
 _REAL = re.compile(r"[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _POINT = struct.Struct("<BIdd")
+_ESCAPED = re.compile("[\udc80-\udcff]")  # bytes `surrogateescape` could not decode
 
 csv.field_size_limit(64 << 20)
 
@@ -161,10 +162,11 @@ class CsvReader:
                     line = reader.line_num
                     yield line, cells
             except UnicodeDecodeError as exc:
-                raise _fail(self.source, f"第 {line + 1} 行附近不是 {encoding} 编码；请用 --encoding "
+                bad = self._undecodable_line(encoding, delimiter) or line + 1
+                raise _fail(self.source, f"第 {bad} 行不是 {encoding} 编码；请用 --encoding "
                             "指定正确的编码（如 GBK）",
-                            f"bytes near line {line + 1} are not {encoding}; name the encoding "
-                            f"with --encoding (e.g. GBK): {exc.reason}", line + 1) from exc
+                            f"line {bad} is not {encoding}; name the encoding with --encoding "
+                            f"(e.g. GBK): {exc.reason}", bad) from exc
             except csv.Error as exc:
                 raise _fail(self.source, f"第 {line + 1} 行 CSV 格式错误",
                             f"malformed CSV near line {line + 1}: {exc}", line + 1) from exc
@@ -172,6 +174,16 @@ class CsvReader:
                 raise _fail(self.source, f"第 {line + 1} 行附近无法读取（文件损坏或截断）",
                             f"cannot read near line {line + 1} (corrupt or truncated): {exc}",
                             line + 1) from exc
+
+    def _undecodable_line(self, encoding: str, delimiter: str) -> int | None:
+        """The first line with bytes that do not decode (only run after a decoding error)."""
+        with self._binary() as raw:
+            text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
+            reader = csv.reader(text, delimiter=delimiter)
+            for cells in reader:
+                if any(_ESCAPED.search(c) for c in cells):
+                    return reader.line_num
+        return None
 
     # ------------------------------------------------------------------ the layer
     def layers(self) -> list[SourceLayer]:
