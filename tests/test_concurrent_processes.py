@@ -40,7 +40,7 @@ def test_readers_never_see_a_half_applied_import(tmp_path) -> None:  # type: ign
             raise AssertionError(f"read failed during import: {exc!r}") from exc
         seen.add(n)
         time.sleep(0.01)
-    out, err = writer.communicate(timeout=60)
+    _out, err = writer.communicate(timeout=60)
     assert writer.returncode == 0, err
     assert reader.count(actor, "roads") == ROADS
     assert seen <= {0, ROADS}, f"saw partial counts {sorted(seen)}"
