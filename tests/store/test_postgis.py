@@ -137,10 +137,29 @@ def test_spatial_reads_now_and_in_the_past_use_the_gist_indexes(
     assert "versions_geom_current" in now
 
 
-def test_data_dir_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch,
-                                             tmp_path: Path) -> None:
+def test_data_dir_is_recorded_in_the_store(monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    """The first process to create the store records its data directory; a process started
+    elsewhere finds the same directory, and MAPNODE_DATA_DIR still overrides it."""
     monkeypatch.delenv("MAPNODE_DATA_DIR", raising=False)
-    assert PostGISStore(pg_url()).data_dir == Path("mapnode-data")
-    monkeypatch.setenv("MAPNODE_DATA_DIR", str(tmp_path))
-    assert PostGISStore(pg_url()).data_dir == tmp_path
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    url = schema_url(pg_url(), schema)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    try:
+        monkeypatch.chdir(tmp_path / "a")
+        first = open_store(url)
+        assert first.data_dir == tmp_path / "a" / "mapnode-data"
+        first.close()
+        monkeypatch.chdir(tmp_path / "b")
+        second = open_store(url)
+        assert second.data_dir == tmp_path / "a" / "mapnode-data"
+        second.close()
+        monkeypatch.setenv("MAPNODE_DATA_DIR", str(tmp_path / "elsewhere"))
+        third = open_store(url)
+        assert third.data_dir == tmp_path / "elsewhere"
+        third.close()
+    finally:
+        with psycopg.connect(pg_url(), autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     assert schema_url("postgresql://h/db", "s").endswith("options=-csearch_path%3Ds%2Cpublic")

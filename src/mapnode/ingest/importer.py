@@ -219,7 +219,7 @@ class _LayerJob:
             self.meta.geometry_type = self.geometry.family
             self.w.update_layer(self.meta)
         if self.key is not None:
-            self.w.sync_rows(self.plan.target, rows)
+            self.w.sync_rows(self.plan.target, rows, claimed=True)
         else:
             self.w.insert_rows(self.plan.target, rows, known_new=True)
         return []
@@ -245,7 +245,7 @@ class _LayerJob:
                                             self.source, batch.labels[i], self.key))
             in_batch.add(fid)
             fids.append(fid)
-        earlier = self.w.already_seen(self.plan.target, [f for f in fids if f])
+        earlier = self.w.claim_keys(self.plan.target, list(in_batch))
         for i, fid in enumerate(fids):
             if fid in earlier:
                 problems.append(ProblemItem(f"键值重复：{fid}", f"duplicate key: {fid}",

@@ -580,6 +580,7 @@ class ChangesetWriter:
         self.changes: dict[str, LayerChange] = {}
         self._layer_ids: dict[str, tuple[int, LayerMeta]] = {}
         self._seen_ready = False
+        self._created: set[str] = set()  # layers created by this changeset
         self.touched_layers: set[str] = set()
         self.committed = False
 
@@ -598,6 +599,7 @@ class ChangesetWriter:
         policy.ensure_can_write(self.actor, meta)
         layer_id = self.store._insert_layer(self.conn, meta)
         self._layer_ids[meta.name] = (layer_id, meta)
+        self._created.add(meta.name)
         self.touched_layers.add(meta.name)
         return meta
 
@@ -612,23 +614,10 @@ class ChangesetWriter:
     def has_layer(self, name: str) -> bool:
         return name in self._layer_ids or self.store._layer_row(name) is not None
 
-    def already_seen(self, layer: str, fids: Sequence[str]) -> set[str]:
-        """Which of these fids were passed to `sync_rows` earlier in this changeset."""
-        if not self._seen_ready or not fids:
-            return set()
-        layer_id, _ = self.layer(layer)
-        out: set[str] = set()
-        for i in range(0, len(fids), 900):
-            chunk = list(fids[i:i + 900])
-            rows = self._ex("SELECT fid FROM seen_fids WHERE layer_id = ? AND fid IN "
-                            f"({','.join('?' * len(chunk))})", [layer_id, *chunk]).fetchall()
-            out.update(r[0] for r in rows)
-        return out
-
     def delete_all(self, layer: str) -> int:
         """Delete every current feature of a layer (a full replacement's first step)."""
         layer_id, _ = self.layer(layer)
-        self._mark_seen(layer, [])
+        self.claim_keys(layer, [])
         self._ex("DELETE FROM seen_fids WHERE layer_id = ?", [layer_id])
         return self.delete_unseen(layer)
 
@@ -719,9 +708,16 @@ class ChangesetWriter:
                      [self.seq, *chunk])
 
     # -- keyed synchronisation (re-import yields only the differences)
-    def sync_rows(self, layer: str, rows: Sequence[NewRow]) -> None:
-        """Make these features current: insert new ones, update changed ones, skip equal ones."""
-        self._mark_seen(layer, [r.fid for r in rows])
+    def sync_rows(self, layer: str, rows: Sequence[NewRow], *, claimed: bool = False) -> None:
+        """Make these features current: insert new ones, update changed ones, skip equal ones.
+
+        `claimed` says the caller already passed these fids to `claim_keys`.
+        """
+        if not claimed:
+            self.claim_keys(layer, [r.fid for r in rows])
+        if layer in self._created:  # nothing was current before this changeset
+            self.insert_rows(layer, rows, known_new=True)
+            return
         current = self.current(layer, [r.fid for r in rows])
         inserts, replaces = [], []
         for r in rows:
@@ -740,23 +736,33 @@ class ChangesetWriter:
             change.extend(_union_bbox(r.bbox for r in inserts))
         self.replace_rows(layer, replaces)
 
-    def _mark_seen(self, layer: str, fids: Sequence[str]) -> None:
+    def claim_keys(self, layer: str, fids: Sequence[str]) -> set[str]:
+        """Record fids as present in this changeset's input (for `delete_unseen`); return
+        those that were claimed before, i.e. duplicate keys. One round trip per 400 fids."""
         if not self._seen_ready:
             self._ex(self.store._temp_table_sql)
             self._ex("DELETE FROM seen_fids")
             self._seen_ready = True
         layer_id, _ = self.layer(layer)
-        for i in range(0, len(fids), 400):
-            chunk = list(fids[i:i + 400])
+        unique = list(dict.fromkeys(fids))
+        duplicates = {f for f in fids if fids.count(f) > 1} if len(unique) < len(fids) else set()
+        for i in range(0, len(unique), 400):
+            chunk = unique[i:i + 400]
             values = ",".join(["(?, ?)"] * len(chunk))
-            self._ex(f"INSERT INTO seen_fids (layer_id, fid) VALUES {values} "
-                     "ON CONFLICT DO NOTHING", [x for fid in chunk for x in (layer_id, fid)])
+            inserted = self._ex(
+                f"INSERT INTO seen_fids (layer_id, fid) VALUES {values} ON CONFLICT DO NOTHING "
+                "RETURNING fid", [x for fid in chunk for x in (layer_id, fid)]).fetchall()
+            if len(inserted) < len(chunk):
+                duplicates |= set(chunk) - {r[0] for r in inserted}
+        return duplicates
 
     def delete_unseen(self, layer: str) -> int:
         """After `sync_rows` over a whole file: delete current features the file no longer has."""
         layer_id, _ = self.layer(layer)
+        if layer in self._created:
+            return 0  # every current feature was written by this changeset's sync_rows
         if not self._seen_ready:
-            self._mark_seen(layer, [])
+            self.claim_keys(layer, [])
         total = 0
         while True:
             rows = self._ex(

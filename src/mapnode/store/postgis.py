@@ -101,9 +101,10 @@ class PostGISStore(VersionedStore):
                        '(layer_id BIGINT, fid TEXT COLLATE "C", PRIMARY KEY (layer_id, fid))')
 
     def __init__(self, url: str, data_dir: str | Path | None = None) -> None:
-        if data_dir is None:
-            data_dir = os.environ.get("MAPNODE_DATA_DIR", "./mapnode-data")
-        super().__init__(url, Path(data_dir))
+        """`data_dir` (or MAPNODE_DATA_DIR) overrides the directory recorded in the store."""
+        chosen = data_dir or os.environ.get("MAPNODE_DATA_DIR")
+        self._data_dir_given = chosen is not None
+        super().__init__(url, Path(chosen or "mapnode-data").absolute())
         self.conninfo = _conninfo(url)
 
     # ------------------------------------------------------------------ connections
@@ -129,6 +130,16 @@ class PostGISStore(VersionedStore):
         self._ensure_schema_namespace(conn)
         self._ensure_postgis(conn)
         self._create_schema(conn)
+        self._settle_data_dir(conn)
+
+    def _settle_data_dir(self, conn: Any) -> None:
+        """The store records its data directory (rasters, caches) at creation, so every process
+        that opens the same database finds the same files wherever it was started."""
+        conn.execute(self._sql("INSERT INTO meta (key, value) VALUES ('data_dir', ?) "
+                               "ON CONFLICT (key) DO NOTHING"), [str(self.data_dir)])
+        if not self._data_dir_given:
+            row = conn.execute(self._sql("SELECT value FROM meta WHERE key = 'data_dir'"))
+            self.data_dir = Path(row.fetchone()[0])
 
     def _ensure_schema_namespace(self, conn: _Conn) -> None:
         """Create the first schema of search_path if missing (else tables land in public)."""
