@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,3 +21,6 @@ class Settings(BaseSettings):
     map_review_number: str = Field("", description="审图号 / map review number")
     host: str = "127.0.0.1"
     port: int = 8000
+    api_keys: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='API 密钥 / keys: {"key": {"name": …, "edition": "government"}}')

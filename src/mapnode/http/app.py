@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import html
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from mapnode import __version__
 from mapnode.config import Settings
 from mapnode.errors import MapnodeError
+from mapnode.http.auth import AuthMiddleware, actor_of, actors_from_settings
 from mapnode.http.errors import handle_mapnode_error, handle_unexpected
-from mapnode.model import Actor
 from mapnode.store import VersionedStore, open_store
 
 
@@ -31,23 +33,28 @@ def create_app(settings: Settings | None = None, store: VersionedStore | None = 
         if store is None:
             app.state.store.close()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/", landing),
         Route("/health", health),
         Route("/api/layers", layers_json),
     ]
+    for module_name in PROTOCOL_MODULES:
+        routes.extend(importlib.import_module(module_name).routes())
     return Starlette(routes=routes, lifespan=lifespan,
+                     middleware=[Middleware(AuthMiddleware,
+                                            actors=actors_from_settings(settings.api_keys))],
                      exception_handlers={MapnodeError: handle_mapnode_error,
                                          Exception: handle_unexpected})
+
+
+# One module per protocol; each exports `routes() -> list[BaseRoute]`, parses requests, calls
+# one service and renders. Add a module here to mount it.
+PROTOCOL_MODULES: list[str] = []
 
 
 def app_from_env() -> Starlette:
     """Factory for `uvicorn --factory` (used by `mapnode serve`)."""
     return create_app(Settings())
-
-
-def _actor(request: Request) -> Actor:
-    return request.scope.get("actor") or Actor.anonymous()
 
 
 async def health(request: Request) -> Response:
@@ -59,14 +66,14 @@ async def health(request: Request) -> Response:
 
 async def layers_json(request: Request) -> Response:
     store: VersionedStore = request.app.state.store
-    metas = await run_in_threadpool(store.layers, _actor(request))
+    metas = await run_in_threadpool(store.layers, actor_of(request))
     return JSONResponse({"layers": [m.to_dict() for m in metas]})
 
 
 async def landing(request: Request) -> Response:
     store: VersionedStore = request.app.state.store
     settings: Settings = request.app.state.settings
-    metas = await run_in_threadpool(store.layers, _actor(request))
+    metas = await run_in_threadpool(store.layers, actor_of(request))
     seq = await run_in_threadpool(store.current_seq)
     rows = "\n".join(
         f"<tr><td>{html.escape(m.title_zh or m.name)}</td><td><code>{html.escape(m.name)}</code>"
