@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     map_review_number: str = Field("", description="审图号 / map review number")
     host: str = "127.0.0.1"
     port: int = 8000
+    ogcapi_max_limit: int = Field(10_000, ge=1, description="OGC API 每次最多返回的要素数 / "
+                                  "maximum features per OGC API response (larger limit: 400)")
     api_keys: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='API 密钥 / keys: {"key": {"name": …, "edition": "government"}}')

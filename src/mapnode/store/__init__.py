@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mapnode.store.base import AsOf, ChangesetWriter, NewRow, VersionedStore
-from mapnode.store.filters import AttrFilter
+from mapnode.store.filters import And, AttrFilter, Filter, Not, Or
 
 
 def open_store(url: str, *, create: bool = True) -> VersionedStore:
@@ -22,4 +22,5 @@ def open_store(url: str, *, create: bool = True) -> VersionedStore:
     return store
 
 
-__all__ = ["AsOf", "AttrFilter", "ChangesetWriter", "NewRow", "VersionedStore", "open_store"]
+__all__ = ["And", "AsOf", "AttrFilter", "ChangesetWriter", "Filter", "NewRow", "Not", "Or", "VersionedStore",
+           "open_store"]

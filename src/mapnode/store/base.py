@@ -45,7 +45,7 @@ from mapnode.model import (
     OpKind,
 )
 from mapnode.model.log import BBox
-from mapnode.store.filters import AttrFilter
+from mapnode.store.filters import And, Filter, Not, Or
 
 SCHEMA_VERSION = 1
 BATCH = 5000
@@ -390,7 +390,7 @@ class VersionedStore(ABC):
         *,
         bbox: BBox | None = None,
         intersects: BaseGeometry | None = None,
-        filters: Sequence[AttrFilter] = (),
+        filters: Sequence[Filter] = (),
         fids: Sequence[str] | None = None,
         as_of: AsOf | int | datetime | None = None,
         limit: int | None = None,
@@ -420,7 +420,7 @@ class VersionedStore(ABC):
                            intersects, limit, offset)
 
     def count(self, actor: Actor, layer: str, *, bbox: BBox | None = None,
-              filters: Sequence[AttrFilter] = (),
+              filters: Sequence[Filter] = (),
               as_of: AsOf | int | datetime | None = None) -> int:
         layer_id, meta = self._layer_id(actor, layer)
         seq = self.resolve(as_of)
@@ -432,6 +432,23 @@ class VersionedStore(ABC):
         rows = self.query(f"SELECT COUNT(*) FROM versions v {join} WHERE {' AND '.join(clauses)}",
                           args)
         return int(rows[0][0])
+
+    def extent(self, actor: Actor, layer: str) -> tuple[BBox | None, tuple[datetime, datetime] | None]:
+        """The bbox of the layer's current features, and the times of its first and last
+        feature change (from the log); None where the layer has no features or changes."""
+        layer_id, _ = self._layer_id(actor, layer)
+        box = self.query("SELECT MIN(minx), MIN(miny), MAX(maxx), MAX(maxy) FROM versions "
+                         "WHERE layer_id = ? AND seq_to IS NULL", [layer_id])[0]
+        bbox = None if box[0] is None else tuple(float(x) for x in box)
+        first, last_from, last_to = self.query(
+            "SELECT MIN(seq_from), MAX(seq_from), MAX(seq_to) FROM versions WHERE layer_id = ?",
+            [layer_id])[0]
+        if first is None:
+            return bbox, None  # type: ignore[return-value]
+        last = max(int(last_from), int(last_to or 0))
+        times = {int(r[0]): self._time_from_db(r[1]) for r in self.query(
+            "SELECT seq, time FROM log WHERE seq IN (?, ?)", [int(first), last])}
+        return bbox, (times[int(first)], times[last])  # type: ignore[return-value]
 
     def feature(self, actor: Actor, layer: str, fid: str,
                 as_of: AsOf | int | datetime | None = None) -> Feature:
@@ -450,7 +467,7 @@ class VersionedStore(ABC):
         return list(self._rows_to_features(layer, cur))
 
     def nearest(self, actor: Actor, layer: str, lon: float, lat: float, *, k: int = 1,
-                max_distance_m: float = 50_000.0, filters: Sequence[AttrFilter] = (),
+                max_distance_m: float = 50_000.0, filters: Sequence[Filter] = (),
                 as_of: AsOf | int | datetime | None = None) -> list[tuple[Feature, float]]:
         """The k features nearest to a point, with distances in metres (local projection)."""
         _check_lonlat(lon, lat)
@@ -547,7 +564,18 @@ class VersionedStore(ABC):
         args += [layer_id, seq, seq]
         return join, clauses, args, exact
 
-    def _filter_sql(self, meta: LayerMeta, f: AttrFilter) -> tuple[str, list[Any]]:
+    def _filter_sql(self, meta: LayerMeta, f: Filter) -> tuple[str, list[Any]]:
+        """Parameterised SQL for a filter or a filter expression (And / Or / Not)."""
+        if isinstance(f, And | Or):
+            if not f.items:
+                return ("1 = 1" if isinstance(f, And) else "1 = 0"), []
+            parts = [self._filter_sql(meta, item) for item in f.items]
+            joiner = " AND " if isinstance(f, And) else " OR "
+            return ("(" + joiner.join(sql for sql, _ in parts) + ")",
+                    [p for _, params in parts for p in params])
+        if isinstance(f, Not):
+            sql, params = self._filter_sql(meta, f.item)
+            return f"(NOT ({sql}))", params
         ftype = meta.fields.get(f.field)
         if ftype is None:
             raise InvalidParameter("图层没有该字段", "unknown field",

@@ -1,6 +1,10 @@
 """Attribute filters as typed values. Every protocol (OGC API, CQL2, FES, the native API)
 parses into these; backends compile them to parameterised SQL. A field name is never
 evaluated: it is looked up in the layer's schema before any SQL is built.
+
+`And`, `Or` and `Not` combine filters into an expression (CQL2 needs OR and NOT); the store
+compiles an expression once, in base.py, for both backends. A plain sequence of filters
+passed to a read is still a conjunction.
 """
 
 from __future__ import annotations
@@ -49,9 +53,15 @@ def coerce(value: Any, ftype: FieldType, field: str) -> Any:
     """Convert a filter value to the field's type, or raise naming the field."""
     try:
         if ftype is FieldType.INTEGER:
-            return int(value)
+            number = int(value)
+            if not -2**63 <= number < 2**63:  # what both backends can bind
+                raise ValueError(value)
+            return number
         if ftype is FieldType.REAL:
-            return float(value)
+            real = float(value)
+            if real != real or real in (float("inf"), float("-inf")):
+                raise ValueError(value)
+            return real
         if ftype is FieldType.BOOLEAN:
             if isinstance(value, str):
                 if value.lower() in ("true", "1", "t", "yes"):
@@ -64,3 +74,28 @@ def coerce(value: Any, ftype: FieldType, field: str) -> Any:
         raise InvalidParameter("筛选值类型与字段不符", "filter value does not match field type",
                                {"field": field, "value": value, "type": ftype.value}) from exc
     return str(value)
+
+
+@dataclass(frozen=True)
+class And:
+    """All of `items` (an empty And is true)."""
+
+    items: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    """Any of `items` (an empty Or is false)."""
+
+    items: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    """`item` is false. As in SQL and CQL2, a comparison with a missing value is neither true
+    nor false, so `Not` does not select it either."""
+
+    item: Filter
+
+
+Filter = AttrFilter | And | Or | Not

@@ -1,0 +1,1 @@
+"""Services: domain operations over the store (no HTTP here)."""
