@@ -197,6 +197,24 @@ def test_invalid_geometries_reported_per_feature_and_repaired(
     assert got["未闭合"].equals(shapely.box(120.16, 30.24, 120.17, 30.25))
 
 
+def test_repair_drops_a_zero_length_line_and_says_so(
+        store: VersionedStore, system: Actor, populated: StoreState, tmp_path: Path) -> None:
+    """GSHHG's WDBII rivers hold such lines (two equal points where GMT cut the data)."""
+    line = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "钱塘江"}, "geometry": {
+            "type": "LineString", "coordinates": [[120.10, 30.20], [120.20, 30.30]]}},
+        {"type": "Feature", "properties": {"name": "零长度"}, "geometry": {
+            "type": "LineString", "coordinates": [[121.0, 30.0], [121.0, 30.0]]}}]}
+    path = tmp_path / "rivers.geojson"
+    path.write_text(json.dumps(line, ensure_ascii=False), encoding="utf-8")
+    err = fails(store, populated, path)
+    assert "rivers.geojson, 要素/feature 2: 几何无效：Too few points" in err
+    proc = mapnode_import(store, path, "--repair")
+    assert proc.returncode == 0, proc.stderr
+    assert "要素/feature 2: 已跳过：几何无效且无法修复" in proc.stderr
+    assert [f.properties["name"] for f in store.features(system, "rivers")] == ["钱塘江"]
+
+
 def test_real_self_intersections_are_named(store: VersionedStore, populated: StoreState) -> None:
     """8 of the DataV county polygons self-intersect; each is named with its place."""
     err = fails(store, populated, COUNTIES_GCJ)

@@ -25,6 +25,7 @@ class CheckedGeometries:
     wkb: list[bytes | None]
     bbox: list[BBox | None]
     problems: list[ProblemItem] = field(default_factory=list)
+    skipped: set[int] = field(default_factory=set)  # unrepairable features dropped by --repair
 
 
 class GeometryCheck:
@@ -81,13 +82,13 @@ class GeometryCheck:
                 f"coordinates out of lon/lat range {tuple(np.round(bounds[i], 3))} "
                 "(wrong CRS? name it with --crs)"))
         present &= ~out_of_range
-        self._validate(batch, geoms, present, problems)
+        skipped = self._validate(batch, geoms, present, problems)
         bounds = shapely.bounds(geoms)
         wkb = shapely.to_wkb(geoms, output_dimension=2)
         boxes: list[BBox | None] = [
             tuple(map(float, bounds[i])) if geoms[i] is not None else None  # type: ignore[misc]
             for i in range(n)]
-        return CheckedGeometries(list(wkb), boxes, problems)
+        return CheckedGeometries(list(wkb), boxes, problems, skipped)
 
     def _parse(self, batch: SourceBatch, bad: np.ndarray,
                problems: list[ProblemItem]) -> np.ndarray:
@@ -119,12 +120,14 @@ class GeometryCheck:
         return out
 
     def _validate(self, batch: SourceBatch, geoms: np.ndarray, present: np.ndarray,
-                  problems: list[ProblemItem]) -> None:
+                  problems: list[ProblemItem]) -> set[int]:
+        """Report invalid geometries, or repair them; returns the indices --repair dropped."""
         if self.family is not GeometryType.POLYGON and self.family is not GeometryType.LINE:
-            return
+            return set()
         idx = np.flatnonzero(present)
+        skipped: set[int] = set()
         if idx.size == 0:
-            return
+            return skipped
         valid = shapely.is_valid(geoms[idx])
         for j in np.flatnonzero(~valid):
             i = idx[j]
@@ -135,9 +138,11 @@ class GeometryCheck:
                     f"invalid geometry: {reason} (use --repair)"))
                 continue
             fixed = _repair(geoms[i], self.family)
-            if fixed is None:
-                problems.append(self._problem(batch, i, f"几何无效且无法修复：{reason}",
-                                              f"invalid geometry, cannot repair: {reason}"))
+            if fixed is None:  # degenerate (e.g. a zero-length line): dropped, and said so
+                self._repairs.append(self._problem(
+                    batch, i, f"已跳过：几何无效且无法修复（{reason}）",
+                    f"skipped: invalid geometry that cannot be repaired ({reason})"))
+                skipped.add(int(i))
                 continue
             change = (f"面积 {geoms[i].area:.3g} → {fixed.area:.3g}" if self.family is
                       GeometryType.POLYGON else f"长度 {geoms[i].length:.3g} → {fixed.length:.3g}")
@@ -145,6 +150,7 @@ class GeometryCheck:
                 batch, i, f"已修复：{reason}；{change}",
                 f"repaired: {reason}; {change.replace('面积', 'area').replace('长度', 'length')}"))
             geoms[i] = fixed
+        return skipped
 
     def _problem(self, batch: SourceBatch, i: int, zh: str, en: str,
                  field_name: str | None = None) -> ProblemItem:

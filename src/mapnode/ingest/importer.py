@@ -214,7 +214,7 @@ class _LayerJob:
         if problems or not write:
             return problems
         rows = [NewRow(fids[i], geoms.wkb[i], geoms.bbox[i], dump_props(props.values[i]))
-                for i in range(len(batch))]
+                for i in range(len(batch)) if i not in geoms.skipped]
         if self.meta.geometry_type is GeometryType.NONE and self.geometry.family is not None:
             self.meta.geometry_type = self.geometry.family
             self.w.update_layer(self.meta)
