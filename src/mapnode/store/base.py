@@ -45,6 +45,7 @@ from mapnode.model import (
     OpKind,
 )
 from mapnode.model.log import BBox
+from mapnode.mvt import TileQuery
 from mapnode.store.filters import And, Filter, Not, Or
 
 SCHEMA_VERSION = 1
@@ -589,6 +590,28 @@ class VersionedStore(ABC):
             geom = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
             yield Feature(layer, fid, int(version), geom, self._load_props(props), int(seq_from),
                           None if seq_to is None else int(seq_to))
+
+    # ------------------------------------------------------------------ vector tiles
+    def encode_tile(self, actor: Actor, queries: Sequence[TileQuery],
+                    as_of: AsOf | int | datetime | None = None) -> bytes:
+        """An uncompressed MVT of these layers as of a seq (b"" when empty). Each layer is
+        checked against the actor like any other read (hidden layers are not found)."""
+        seq = self.resolve(as_of)
+        return b"".join(self._encode_mvt_layer(self._layer_id(actor, q.layer)[0], q, seq)
+                        for q in queries)
+
+    def _tile_read(self, layer_id: int, q: TileQuery, seq: int) -> tuple[str, str, list[Any]]:
+        """JOIN, WHERE and params for a tile layer's rows (steps 1-2 in mapnode.mvt)."""
+        join, clauses, args, _ = self._read_clauses(layer_id, seq, q.bbox, None)
+        clauses.append("v.geom IS NOT NULL")
+        if q.min_size > 0 and not q.points:
+            clauses.append("(v.maxx - v.minx >= ? OR v.maxy - v.miny >= ?)")
+            args += [q.min_size, q.min_size]
+        return join, " AND ".join(clauses), args
+
+    @abstractmethod
+    def _encode_mvt_layer(self, layer_id: int, q: TileQuery, seq: int) -> bytes:
+        """One MVT layer, b"" when empty; every backend applies the steps in mapnode.mvt."""
 
 
 class _NothingChanged(Exception):

@@ -1,0 +1,103 @@
+"""Vector tile routes: parse, call `services.tiles`, render.
+
+- `/tiles/{tileset}/{tms}/{z}/{x}/{y}.mvt` (or `.pbf`): tileset = a layer name or `basemap`;
+  tms = WebMercatorQuad | CGCS2000Quad | WorldCRS84Quad, or 天地图's `w` / `c`.
+  Optional `seq=` or `datetime=` (RFC 3339 instant) for the data as it was then.
+  Gzip (decompressed for clients that do not accept it), ETag, Cache-Control, 304 on
+  If-None-Match, `X-Cache: hit|miss|empty`; an empty tile is 204 and is not stored.
+- `/tiles/{tileset}/{tms}/tilejson.json`: TileJSON 3.0.0.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import threading
+from datetime import datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from mapnode.errors import InvalidParameter
+from mapnode.http.auth import actor_of
+from mapnode.services.tiles import TileResult, TileService, check_format
+
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+VARY = "Accept-Encoding, Authorization, X-API-Key"
+_lock = threading.Lock()
+_INT = re.compile(r"-?[0-9]{1,10}")
+
+
+def routes() -> list[BaseRoute]:
+    return [Route("/tiles/{tileset}/{tms}/tilejson.json", tilejson),
+            Route("/tiles/{tileset}/{tms}/{z}/{x}/{tile}", tile)]
+
+
+def service(request: Request) -> TileService:
+    """One TileService (and so one cache follower) per application."""
+    state = request.app.state
+    with _lock:
+        if getattr(state, "tiles", None) is None:
+            state.tiles = TileService(state.store)
+    return state.tiles  # type: ignore[no-any-return]
+
+
+async def tile(request: Request) -> Response:
+    p = request.path_params
+    y_text, _, fmt = str(p["tile"]).rpartition(".")
+    check_format(fmt)
+    z, x, y = _int("z", p["z"]), _int("x", p["x"]), _int("y", y_text)
+    q = request.query_params
+    seq = _int("seq", q["seq"]) if "seq" in q else None
+    time = _instant(q["datetime"]) if "datetime" in q else None
+    result = await run_in_threadpool(service(request).tile, actor_of(request), p["tileset"],
+                                     p["tms"], z, x, y, seq=seq, time=time)
+    return _render(request, result)
+
+
+def _render(request: Request, r: TileResult) -> Response:
+    cache_control = ("max-age=31536000, immutable" if r.immutable else "no-cache")
+    headers = {"ETag": r.etag, "Cache-Control": ("public, " if r.public else "private, ")
+               + cache_control, "Vary": VARY, "X-Cache": r.cache, "X-Seq": str(r.seq)}
+    if _matches(request.headers.get("if-none-match", ""), r.etag):
+        return Response(status_code=304, headers=headers)
+    if not r.data:
+        return Response(status_code=204, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(r.data, media_type=MVT_TYPE, headers=headers)
+    return Response(gzip.decompress(r.data), media_type=MVT_TYPE, headers=headers)
+
+
+def _matches(header: str, etag: str) -> bool:
+    tags = [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
+    return "*" in tags or etag in tags
+
+
+async def tilejson(request: Request) -> Response:
+    p = request.path_params
+    base = str(request.base_url).rstrip("/")
+    body = await run_in_threadpool(service(request).tilejson, actor_of(request), p["tileset"],
+                                   p["tms"], base)
+    return JSONResponse(body, headers={"Cache-Control": "no-cache", "Vary": VARY})
+
+
+def _int(name: str, text: str) -> int:
+    if not _INT.fullmatch(text):
+        raise InvalidParameter("参数必须是整数", "parameter must be an integer",
+                               {"parameter": name, "value": text})
+    return int(text)
+
+
+def _instant(text: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        t = None
+    if t is None or t.tzinfo is None:
+        raise InvalidParameter("datetime 必须是带时区的 RFC 3339 时刻",
+                               "datetime must be an RFC 3339 instant with an offset",
+                               {"parameter": "datetime", "value": text})
+    return t

@@ -1,0 +1,223 @@
+"""The disk tile cache, and the log follower that keeps it exact.
+
+Layout: `root/{grid}/{tileset}/{style}/{scope}/{now|s<seq>}/{z}/{x}/{y}.mvt.gz`, gzip bytes.
+`scope` is `access.policy.scope_key(actor)`, so a government tile is never found under the
+public key. The base map's tileset directory is `basemap~<hash of its layer names>`, so a
+change in which layers a scope sees starts a fresh cache for it.
+
+Current tiles (`now`) follow the log: `follow(store)` runs on every tile request (one cheap
+`current_seq()` query when nothing changed) and, for each new entry, removes the cached tiles of
+every tileset holding a changed layer whose bounds, widened by `MARGIN_PX` (the tile buffer
+plus the point-thinning cell), meet the layer's changed bbox: at every cached level, by tile
+ranges computed for that level (never a scan of the whole cache). An entry with a changed
+layer but no bbox (a schema change) drops that layer's current tiles. Tiles as of a past seq
+(`s<seq>`) never change and are never removed. The last seq followed is kept in `root/seq`;
+a cache whose seq is unknown or ahead of the store is emptied.
+
+A tile is written after it was made from seq S; if the log has moved past S by then, the new
+entries are checked against the tile and it is removed again, so a concurrent publication
+(another thread or process) can never leave a stale tile behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mapnode.grids import GRIDS, Grid
+from mapnode.model import Actor, LogEntry
+from mapnode.model.log import BBox
+from mapnode.store import VersionedStore
+
+MARGIN_PX = 16.0  # tile buffer (4 px) + point-thinning cell (8 px), rounded up
+_SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+SUFFIX = ".mvt.gz"
+
+
+def safe_name(name: str) -> str:
+    """A directory name for a layer or style: itself when plain ASCII, else a hash."""
+    if _SAFE.fullmatch(name) and "~" not in name:
+        return name
+    return "~" + hashlib.sha1(name.encode()).hexdigest()[:16]
+
+
+def tileset_key(tileset: str, layers: Sequence[str]) -> str:
+    """The cache directory of a tileset: the layer's safe name, or basemap~<layers hash>."""
+    if tileset == "basemap":
+        return "basemap~" + hashlib.sha1("\n".join(sorted(layers)).encode()).hexdigest()[:12]
+    return safe_name(tileset)
+
+
+@dataclass(frozen=True)
+class TileKey:
+    grid: str
+    tileset: str  # from tileset_key
+    style: str
+    scope: str
+    z: int
+    x: int
+    y: int
+    seq: int | None = None  # None: the current tile
+
+    def path(self, root: Path) -> Path:
+        at = "now" if self.seq is None else f"s{self.seq}"
+        return (root / self.grid / self.tileset / safe_name(self.style) / safe_name(self.scope)
+                / at / str(self.z) / str(self.x) / f"{self.y}{SUFFIX}")
+
+
+class TileCache:
+    """Gzip tiles on disk under `root`, kept exact by following the store's log."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._seen: int | None = None
+
+    # ------------------------------------------------------------------ tiles
+    def get(self, key: TileKey) -> bytes | None:
+        try:
+            return key.path(self.root).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def put(self, key: TileKey, data: bytes, store: VersionedStore, made_at: int,
+            layers: Sequence[str], grid: Grid) -> None:
+        """Store a non-empty tile made as of seq `made_at` (see the module docstring)."""
+        path = key.path(self.root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        if key.seq is not None or store.current_seq() == made_at:
+            return
+        for entry in _entries(store, made_at):
+            for layer, change in entry.layers.items():
+                if layer in layers and (change.bbox is None or _meets(grid, change.bbox, key)):
+                    path.unlink(missing_ok=True)
+                    return
+
+    # ------------------------------------------------------------------ the log follower
+    def follow(self, store: VersionedStore) -> int:
+        """Apply every log entry not yet seen; return the store's current seq."""
+        current = store.current_seq()
+        if self._seen == current:
+            return current
+        with self._lock:
+            if self._seen is None:
+                self._seen = self._read_seen()
+            if self._seen is None or self._seen > current:
+                self.clear()  # nothing known about what is cached: start again
+                self._seen = current
+            for entry in _entries(store, self._seen):
+                if entry.seq > current:
+                    break
+                self.invalidate(entry)
+                self._seen = entry.seq
+            self._write_seen(self._seen)
+        return current
+
+    def invalidate(self, entry: LogEntry) -> int:
+        """Remove the current tiles that one log entry touched; return how many."""
+        removed = 0
+        for layer, change in entry.layers.items():
+            for now in self._now_dirs(layer):
+                if change.bbox is None:
+                    shutil.rmtree(now, ignore_errors=True)
+                    continue
+                grid = GRIDS[now.parents[3].name]
+                for zdir in _subdirs(now):
+                    removed += _remove_range(zdir, grid.tile_range(change.bbox, int(zdir.name),
+                                                                   MARGIN_PX))
+        return removed
+
+    def _now_dirs(self, layer: str) -> Iterator[Path]:
+        """`…/{grid}/{tileset}/{style}/{scope}/now` of every tileset that holds `layer`."""
+        mine = safe_name(layer)
+        for grid_dir in _subdirs(self.root):
+            if grid_dir.name not in GRIDS:
+                continue
+            for ts in _subdirs(grid_dir):
+                if ts.name == mine or ts.name.startswith("basemap~"):
+                    for style in _subdirs(ts):
+                        for scope in _subdirs(style):
+                            if (scope / "now").is_dir():
+                                yield scope / "now"
+
+    def clear(self) -> None:
+        for grid_dir in _subdirs(self.root):
+            if grid_dir.name in GRIDS:
+                shutil.rmtree(grid_dir, ignore_errors=True)
+
+    def _read_seen(self) -> int | None:
+        try:
+            return int((self.root / "seq").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _write_seen(self, seq: int) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            f.write(str(seq))
+        os.replace(tmp, self.root / "seq")
+
+
+def _entries(store: VersionedStore, since: int) -> Iterator[LogEntry]:
+    system = Actor.system()
+    while True:
+        page = store.log(system, since=since, limit=500)
+        if not page:
+            return
+        yield from page
+        since = page[-1].seq
+
+
+def _meets(grid: Grid, bbox: BBox, key: TileKey) -> bool:
+    x0, y0, x1, y1 = grid.tile_range(bbox, key.z, MARGIN_PX)
+    return x0 <= key.x <= x1 and y0 <= key.y <= y1
+
+
+def _subdirs(path: Path) -> Iterator[Path]:
+    try:
+        with os.scandir(path) as it:
+            yield from (Path(e.path) for e in it if e.is_dir())
+    except FileNotFoundError:
+        return
+
+
+def _remove_range(zdir: Path, rng: tuple[int, int, int, int]) -> int:
+    """Remove tiles x0..x1 × y0..y1 under one level: by name when the range is small, else by
+    listing only the columns that exist (cost bounded by min(range, cached tiles))."""
+    x0, y0, x1, y1 = rng
+    if x0 > x1 or y0 > y1:
+        return 0
+    removed = 0
+    if x1 - x0 + 1 <= 64:
+        columns = [zdir / str(x) for x in range(x0, x1 + 1)]
+    else:
+        columns = [d for d in _subdirs(zdir) if d.name.isdigit() and x0 <= int(d.name) <= x1]
+    for col in columns:
+        if not col.is_dir():
+            continue
+        if y1 - y0 + 1 <= 64:
+            for y in range(y0, y1 + 1):
+                try:
+                    (col / f"{y}{SUFFIX}").unlink()
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+        else:
+            for f in os.scandir(col):
+                stem = f.name.removesuffix(SUFFIX)
+                if stem.isdigit() and y0 <= int(stem) <= y1:
+                    os.unlink(f.path)
+                    removed += 1
+    return removed

@@ -1,0 +1,105 @@
+"""The same tiles from both backends: PostGIS (`ST_AsMVT`) and the embedded store (Python
+encoder) give the same features with the same ids and attributes, and geometries that agree
+to the tile grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mapbox_vector_tile
+import pytest
+import shapely
+from shapely.geometry import shape
+
+from mapnode.grids import grid
+from mapnode.model import Actor
+from mapnode.services.tiles import render, tileset_layers
+from mapnode.store import VersionedStore, open_store
+from tests.store import hz
+from tests.support.pg import pg_store
+from tests.tiles.conftest import polygons
+
+BOX = hz.WEST_LAKE_BOX
+
+
+def _load(store: VersionedStore) -> None:
+    system = Actor.system()
+    for name, source in (("landuse", "landuse_a"), ("water", "water_a")):
+        data = polygons(source)
+        box = shapely.box(*BOX)
+        hz.load(store, system, name, data, rows=tuple(r for r in data.rows
+                                                      if box.intersects(r.geometry)))
+    hz.load(store, system, "roads", hz.roads())
+    hz.load(store, system, "pois", hz.amenities())
+
+
+def _tiles(store: VersionedStore) -> dict[tuple[str, int, int, int], dict[str, Any]]:
+    public = Actor.anonymous()
+    metas = tileset_layers(store, public, "basemap")
+    seq = store.current_seq()
+    out = {}
+    for tms, zooms in (("w", (11, 13, 15, 17)), ("c", (12, 14, 16))):
+        g = grid(tms)
+        for z in zooms:
+            x, y = g.tile_of(120.15, 30.255, z)
+            out[(tms, z, x, y)] = mapbox_vector_tile.decode(
+                render(store, public, metas, g, z, x, y, seq))
+    return out
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    lite = open_store(str(Path(tmp_path_factory.mktemp("both")) / "lake.mapnode"))
+    _load(lite)
+    a = _tiles(lite)
+    lite.close()
+    with pg_store() as pg:
+        _load(pg)
+        b = _tiles(pg)
+    return a, b
+
+
+TILE = shapely.box(0, 0, 4096, 4096)
+
+
+def _inside(geom: dict[str, Any]) -> Any:
+    """The part of a decoded geometry inside the tile proper (the buffer is not drawn)."""
+    return shapely.intersection(shape(geom), TILE)
+
+
+def _negligible(g: Any) -> bool:
+    """Less than a pixel (16 units) of area or two pixels of length: what GEOS and
+    liblwgeom may round away differently (thin slivers, tiny loops, lines on the buffer edge)."""
+    return g.is_empty or (g.area < 256 if g.area > 0 else g.length < 32)
+
+
+def test_same_features_and_attributes(both: tuple[dict[Any, Any], dict[Any, Any]]) -> None:
+    lite, pg = both
+    assert lite.keys() == pg.keys()
+    compared = differing = 0
+    for key in lite:
+        assert set(lite[key]) == set(pg[key]), key
+        for layer in lite[key]:
+            a = {f["properties"]["fid"]: f for f in lite[key][layer]["features"]}
+            b = {f["properties"]["fid"]: f for f in pg[key][layer]["features"]}
+            for fid in a.keys() ^ b.keys():
+                assert _negligible(_inside((a.get(fid) or b[fid])["geometry"])), (key, layer, fid)
+                differing += 1
+            for fid in a.keys() & b.keys():
+                fa, fb = a[fid], b[fid]
+                assert fa["properties"] == fb["properties"], (key, layer, fid)
+                assert fa.get("id") == fb.get("id"), (key, layer, fid)
+                ga, gb = _inside(fa["geometry"]), _inside(fb["geometry"])
+                if ga.is_empty or gb.is_empty:
+                    assert _negligible(ga) and _negligible(gb), (key, layer, fid)
+                elif layer == "pois":
+                    assert ga.equals(gb), (key, layer, fid)
+                else:  # simplification and validity repair may keep other vertices
+                    assert shapely.hausdorff_distance(ga, gb) <= 64, (key, layer, fid)
+                    if ga.area > 0:
+                        diff = shapely.symmetric_difference(ga.buffer(0), gb.buffer(0)).area
+                        # on average the outlines are within a quarter pixel (4 units)
+                        assert diff <= 4 * ga.length, (key, layer, fid)
+                compared += 1
+    assert compared > 3000 and differing <= compared // 200
