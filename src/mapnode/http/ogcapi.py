@@ -260,9 +260,18 @@ async def items(request: Request) -> Response:
                             "timeStamp": svc.now_iso()}
     if page.number_matched is not None:
         body["numberMatched"] = page.number_matched
-    headers = {"Content-Crs": f"<{page.crs.uri}>"}
+    queryables_link = {"href": _with(request, f"{_base(request)}/collections/{cid}/queryables"),
+                       "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": SCHEMA}
+    headers = {"Content-Crs": f"<{page.crs.uri}>",
+               "Link": link_header([*links, queryables_link])}
     return _render(request, body, GEOJSON, lambda: html.items(cid, body, _key(request)),
                    headers)
+
+
+def link_header(links: list[dict[str, str]]) -> str:
+    """RFC 8288 Link header (the ogctests filtering suite reads self/alternate from it)."""
+    return ", ".join(f'<{link["href"]}>; rel="{link["rel"]}"; type="{link["type"]}"'
+                     for link in links)
 
 
 async def item(request: Request) -> Response:
