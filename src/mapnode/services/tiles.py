@@ -9,11 +9,13 @@ If a tile still exceeds `MAX_TILE_BYTES` (500 KB, uncompressed), it is made agai
 size and tolerance thresholds and 2× the thinning cell, up to `MAX_ATTEMPTS` times.
 
 Encoding is the store's job (`VersionedStore.encode_tile`): PostGIS uses `ST_AsMVT`, the
-embedded store encodes in Python (mapnode.mvt). Measured on the Hangzhou base map (roads,
-landuse, water, amenities; city centre; 2 cores shared with other work, best of 5):
-- WebMercatorQuad 14/13660/6745 (975 features, 64 KB): PostGIS 20 ms; SQLite 47 ms in all;
-- 12/3415/1686 (6,100 features, 392 KB): PostGIS 286 ms; SQLite 653 ms, of which
-  mapbox-vector-tile's encoder takes 584 ms and reading and thinning the rows 103 ms.
+embedded store encodes in Python (mapnode.mvt, mapnode.mvt_encoder). Measured on the Hangzhou
+base map (roads, landuse, water, amenities; city centre; 2 cores shared with other work, best
+of 10-15; figures varied up to 2x between runs):
+- WebMercatorQuad 14/13660/6745 (975 features, 64 KB): whole tile PostGIS 18 ms, SQLite 31 ms;
+  encoding alone 7 ms with mapnode.mvt_encoder, 19 ms with mapbox-vector-tile 2.2;
+- 12/3415/1686 (6,100 features, 392 KB): PostGIS 97 ms, SQLite 152-170 ms; encoding alone
+  42 ms with mapnode.mvt_encoder, 130 ms with mapbox-vector-tile.
 """
 
 from __future__ import annotations
