@@ -42,7 +42,8 @@ def encode_layer(name: str, extent: int, geoms: np.ndarray, attrs: Sequence[dict
     values: dict[tuple[type, Any], int] = {}
     tags: list[int] = []
     tag_counts = []
-    for i in chosen:
+    order: list[int] = chosen.tolist()
+    for i in order:
         for k, v in attrs[i].items():
             tags.append(keys.setdefault(k, len(keys)))
             tags.append(values.setdefault((type(v), v), len(values)))
@@ -53,7 +54,7 @@ def encode_layer(name: str, extent: int, geoms: np.ndarray, attrs: Sequence[dict
     geom_bounds = geom_at[np.concatenate([[0], np.cumsum(sizes)])]
     head = b"\x18" + bytes([kind]) + b"\x22"
     parts = [b"\x78\x02", _bytes_field(1, name.encode())]
-    for n, i in enumerate(chosen):
+    for n, i in enumerate(order):
         fid = ids[i]
         t = tag_bytes[tag_bounds[n]:tag_bounds[n + 1]]
         g = geom_bytes[geom_bounds[n]:geom_bounds[n + 1]]

@@ -10,28 +10,31 @@ from starlette.testclient import TestClient
 
 from mapnode.grids import grid
 from mapnode.model import Actor, Changeset
-from mapnode.services.tile_cache import MARGIN_PX
+from mapnode.services import tiles as tiles_module
+from mapnode.services.tile_cache import MARGIN_PX, POINT_MARGIN_PX, TileCache
 from mapnode.services.tiles import TileService
 from tests.tiles.conftest import City, editor
 
 NANSHAN_ROAD = "589384551"  # 南山路
 OFFSET = np.array([0.0004, 0.0002])  # about 45 m north-east
+Key = tuple[str, str, int, int, int]
 
 
-def test_an_edit_invalidates_only_the_tiles_it_touches(client: TestClient, city: City,
-                                                       tiles: TileService) -> None:
+def _check_invalidation(client: TestClient, city: City, layer: str, fid: str,
+                        levels: tuple[tuple[str, int], ...], margin: float) -> None:
+    """Cache a block of tiles around a feature, move it, and check that exactly the tiles
+    within `margin` px of its old and new bbox were re-made, and that only they changed."""
     store, public = city.store, Actor.anonymous()
-    road = store.feature(public, "roads", NANSHAN_ROAD)
-    mid = road.geometry.interpolate(0.5, normalized=True)
-    requests = []
-    for tms, z in (("w", 14), ("w", 17), ("c", 16)):
-        g = grid(tms)
-        cx, cy = g.tile_of(mid.x, mid.y, z)
-        for tileset in ("roads", "basemap", "water"):
+    feature = store.feature(public, layer, fid)
+    mid = feature.geometry.centroid
+    requests: list[Key] = []
+    for tms, z in levels:
+        cx, cy = grid(tms).tile_of(mid.x, mid.y, z)
+        for tileset in (layer, "basemap", "water"):
             requests += [(tileset, tms, z, x, y) for x in range(cx - 2, cx + 2)
                          for y in range(cy - 2, cy + 2)]
 
-    def fetch() -> dict[tuple[str, str, int, int, int], tuple[str, bytes]]:
+    def fetch() -> dict[Key, tuple[str, bytes]]:
         out = {}
         for ts, tms, z, x, y in requests:
             r = client.get(f"/tiles/{ts}/{tms}/{z}/{x}/{y}.mvt")
@@ -42,49 +45,66 @@ def test_an_edit_invalidates_only_the_tiles_it_touches(client: TestClient, city:
     fetch()
     before = fetch()
     assert {c for c, data in before.values() if data} == {"hit"}
-    moved = shapely.transform(road.geometry, lambda xy: xy + OFFSET)
-    entry = store.apply(editor(), Changeset("t", "move 南山路").update(
-        "roads", NANSHAN_ROAD, road.version, moved, road.properties))
+    moved = shapely.transform(feature.geometry, lambda xy: xy + OFFSET)
+    entry = store.apply(editor(), Changeset("t", f"move {fid}").update(
+        layer, fid, feature.version, moved, feature.properties))
     assert entry is not None
     try:
-        bbox = entry.layers["roads"].bbox
+        bbox = entry.layers[layer].bbox
         assert bbox is not None
         after = fetch()
+        changed = set()
         for key, (status, data) in after.items():
             ts, tms, z, x, y = key
-            if not data:
-                assert status == "empty"
-                continue
-            x0, y0, x1, y1 = grid(tms).tile_range(bbox, z, MARGIN_PX)
+            x0, y0, x1, y1 = grid(tms).tile_range(bbox, z, margin)
             touched = ts != "water" and x0 <= x <= x1 and y0 <= y <= y1
-            assert status == ("miss" if touched else "hit"), key
+            if data:
+                assert status == ("miss" if touched else "hit"), key
             if data != before[key][1]:
                 assert touched, key  # only re-made tiles can differ
-                layers = mapbox_vector_tile.decode(data)
-                lonlat = shapely.box(*grid(tms).lonlat_bounds(z, x, y)).buffer(1e-4)
-                assert (lonlat.intersects(road.geometry) or lonlat.intersects(moved)), key
-                assert "roads" in layers
-        changed = {k for k in after if after[k][1] != before[k][1]}
-        for tms, z in (("w", 14), ("w", 17), ("c", 16)):
-            x, y = grid(tms).tile_of(moved.interpolate(0.5, normalized=True).x,
-                                     moved.interpolate(0.5, normalized=True).y, z)
-            assert ("roads", tms, z, x, y) in changed
-            assert ("basemap", tms, z, x, y) in changed
+                changed.add(key)
+                if layer != "pois":  # a thinned point may move a neighbour's: not only its own
+                    near = shapely.box(*grid(tms).lonlat_bounds(z, x, y)).buffer(1e-4)
+                    assert near.intersects(feature.geometry) or near.intersects(moved), key
+                    assert layer in mapbox_vector_tile.decode(data)
+        for tms, z in levels:
+            x, y = grid(tms).tile_of(moved.centroid.x, moved.centroid.y, z)
+            assert (layer, tms, z, x, y) in changed or layer == "pois"
+        assert changed
         assert {c for c, _ in fetch().values() if c != "empty"} == {"hit"}
     finally:
         store.undo(editor(), entry.seq)
+
+
+def test_an_edit_invalidates_only_the_tiles_it_touches(client: TestClient, city: City) -> None:
+    _check_invalidation(client, city, "roads", NANSHAN_ROAD, (("w", 14), ("w", 17), ("c", 16)),
+                        MARGIN_PX)
+
+
+def test_a_moved_point_invalidates_its_thinning_neighbourhood(client: TestClient,
+                                                              city: City) -> None:
+    # a named amenity near 湖滨, where tiles at these levels are dense enough to be thinned
+    poi = next(f for f in city.store.features(Actor.anonymous(), "pois",
+                                              bbox=(120.160, 30.255, 120.168, 30.262))
+               if f.properties.get("name"))
+    _check_invalidation(client, city, "pois", poi.fid, (("w", 13), ("c", 15)), POINT_MARGIN_PX)
+
+
+def test_margins_cover_buffer_and_coarsest_thinning_cell() -> None:
+    buffer_px = tiles_module.BUFFER / tiles_module.EXTENT * 256
+    coarsest = tiles_module.THIN_CELL_PX * 2 ** (tiles_module.MAX_ATTEMPTS - 1)
+    assert buffer_px <= MARGIN_PX and buffer_px + coarsest <= POINT_MARGIN_PX
 
 
 def test_follower_survives_a_restart_and_skips_unknown_caches(city: City,
                                                               tiles: TileService) -> None:
     """A new TileCache on the same directory resumes from the recorded seq."""
     public = Actor.anonymous()
-    g = grid("w")
-    x, y = g.tile_of(120.15, 30.25, 15)
+    x, y = grid("w").tile_of(120.15, 30.25, 15)
     assert tiles.tile(public, "roads", "w", 15, x, y).cache == "miss"
     assert tiles.tile(public, "roads", "w", 15, x, y).cache == "hit"
-    again = TileService(city.store, type(tiles.cache)(tiles.cache.root))
+    again = TileService(city.store, TileCache(tiles.cache.root))
     assert again.tile(public, "roads", "w", 15, x, y).cache == "hit"
     (tiles.cache.root / "seq").unlink()  # what was followed is unknown: start again
-    fresh = TileService(city.store, type(tiles.cache)(tiles.cache.root))
+    fresh = TileService(city.store, TileCache(tiles.cache.root))
     assert fresh.tile(public, "roads", "w", 15, x, y).cache == "miss"

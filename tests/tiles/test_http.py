@@ -67,6 +67,11 @@ def test_tilejson(client: TestClient) -> None:
     assert [v["id"] for v in base["vector_layers"]] == ["landuse", "water", "roads", "pois"]
     gov = client.get(f"/tiles/basemap/w/tilejson.json?tk={GOV_KEY}").json()
     assert "gov_roads" in [v["id"] for v in gov["vector_layers"]]
+    # a keyed client keeps its key in the tile URLs, and they answer
+    assert gov["tiles"][0].endswith(f".mvt?tk={GOV_KEY}")
+    x, y = grid("w").tile_of(*LAKE, 15)
+    tile_url = gov["tiles"][0].format(z=15, x=x, y=y).removeprefix("http://testserver")
+    assert "gov_roads" in mapbox_vector_tile.decode(client.get(tile_url).content)
 
 
 @pytest.mark.parametrize(("path", "status"), [

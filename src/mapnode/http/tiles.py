@@ -14,6 +14,7 @@ import gzip
 import re
 import threading
 from datetime import datetime
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -79,8 +80,10 @@ def _matches(header: str, etag: str) -> bool:
 async def tilejson(request: Request) -> Response:
     p = request.path_params
     base = str(request.base_url).rstrip("/")
+    tk = request.query_params.get("tk")
+    query = "?" + urlencode({"tk": tk}) if tk else ""
     body = await run_in_threadpool(service(request).tilejson, actor_of(request), p["tileset"],
-                                   p["tms"], base)
+                                   p["tms"], base, query)
     return JSONResponse(body, headers={"Cache-Control": "no-cache", "Vary": VARY})
 
 

@@ -7,12 +7,14 @@ change in which layers a scope sees starts a fresh cache for it.
 
 Current tiles (`now`) follow the log: `follow(store)` runs on every tile request (one cheap
 `current_seq()` query when nothing changed) and, for each new entry, removes the cached tiles of
-every tileset holding a changed layer whose bounds, widened by `MARGIN_PX` (the tile buffer
-plus the point-thinning cell), meet the layer's changed bbox: at every cached level, by tile
-ranges computed for that level (never a scan of the whole cache). An entry with a changed
-layer but no bbox (a schema change) drops that layer's current tiles. Tiles as of a past seq
-(`s<seq>`) never change and are never removed. The last seq followed is kept in `root/seq`;
-a cache whose seq is unknown or ahead of the store is emptied.
+every tileset holding a changed layer whose bounds, widened by a margin, meet the layer's
+changed bbox: `MARGIN_PX` (the tile buffer), or for point layers `POINT_MARGIN_PX` (the buffer
+plus the coarsest thinning cell, since which point of a cell is shown depends on the others).
+This is done at every cached level, by tile ranges computed for that level (never a scan of
+the whole cache). An entry with a changed layer but no bbox (a schema change) drops that
+layer's current tiles. Tiles as of a past seq (`s<seq>`) never change and are never removed.
+The last seq followed is kept in `root/seq`; a cache whose seq is unknown or ahead of the store
+is emptied.
 
 A tile is written after it was made from seq S; if the log has moved past S by then, the new
 entries are checked against the tile and it is removed again, so a concurrent publication
@@ -31,12 +33,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mapnode.errors import NotFound
 from mapnode.grids import GRIDS, Grid
-from mapnode.model import Actor, LogEntry
+from mapnode.model import Actor, GeometryType, LogEntry
 from mapnode.model.log import BBox
 from mapnode.store import VersionedStore
 
-MARGIN_PX = 16.0  # tile buffer (4 px) + point-thinning cell (8 px), rounded up
+MARGIN_PX = 8.0  # the tile buffer (4 px), doubled for safety
+POINT_MARGIN_PX = 72.0  # + the coarsest thinning cell: 8 px × 2^3 (services.tiles retries)
 _SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 SUFFIX = ".mvt.gz"
 
@@ -100,7 +104,8 @@ class TileCache:
             return
         for entry in _entries(store, made_at):
             for layer, change in entry.layers.items():
-                if layer in layers and (change.bbox is None or _meets(grid, change.bbox, key)):
+                if layer in layers and (change.bbox is None or _meets(
+                        grid, change.bbox, key, margin_px(store, layer))):
                     path.unlink(missing_ok=True)
                     return
 
@@ -119,23 +124,26 @@ class TileCache:
             for entry in _entries(store, self._seen):
                 if entry.seq > current:
                     break
-                self.invalidate(entry)
+                self.invalidate(entry, store)
                 self._seen = entry.seq
             self._write_seen(self._seen)
         return current
 
-    def invalidate(self, entry: LogEntry) -> int:
+    def invalidate(self, entry: LogEntry, store: VersionedStore) -> int:
         """Remove the current tiles that one log entry touched; return how many."""
         removed = 0
         for layer, change in entry.layers.items():
+            margin: float | None = None
             for now in self._now_dirs(layer):
                 if change.bbox is None:
                     shutil.rmtree(now, ignore_errors=True)
                     continue
+                margin = margin_px(store, layer) if margin is None else margin
                 grid = GRIDS[now.parents[3].name]
                 for zdir in _subdirs(now):
-                    removed += _remove_range(zdir, grid.tile_range(change.bbox, int(zdir.name),
-                                                                   MARGIN_PX))
+                    if zdir.name.isdigit():
+                        rng = grid.tile_range(change.bbox, int(zdir.name), margin)
+                        removed += _remove_range(zdir, rng)
         return removed
 
     def _now_dirs(self, layer: str) -> Iterator[Path]:
@@ -180,8 +188,17 @@ def _entries(store: VersionedStore, since: int) -> Iterator[LogEntry]:
         since = page[-1].seq
 
 
-def _meets(grid: Grid, bbox: BBox, key: TileKey) -> bool:
-    x0, y0, x1, y1 = grid.tile_range(bbox, key.z, MARGIN_PX)
+def margin_px(store: VersionedStore, layer: str) -> float:
+    """How far (in pixels) a change to `layer` can reach into neighbouring tiles."""
+    try:
+        points = store.layer(Actor.system(), layer).geometry_type is GeometryType.POINT
+    except NotFound:  # dropped since: assume the worst
+        points = True
+    return POINT_MARGIN_PX if points else MARGIN_PX
+
+
+def _meets(grid: Grid, bbox: BBox, key: TileKey, margin: float) -> bool:
+    x0, y0, x1, y1 = grid.tile_range(bbox, key.z, margin)
     return x0 <= key.x <= x1 and y0 <= key.y <= y1
 
 

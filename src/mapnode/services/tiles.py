@@ -41,6 +41,7 @@ BUFFER = 64
 BASEMAP = "basemap"
 FORMATS = {"mvt", "pbf"}
 THIN_BELOW_M_PER_PX = 2.0
+THIN_CELL_PX = 8
 _ORDER = {GeometryType.POLYGON: 0, GeometryType.LINE: 1, GeometryType.POINT: 2}
 
 
@@ -85,7 +86,7 @@ def plan(metas: list[LayerMeta], g: Grid, z: int, x: int, y: int,
     metres_per_px = g.resolution(z) * (111_320.0 if g.geographic else 1.0)
     thin = None
     if metres_per_px > THIN_BELOW_M_PER_PX or coarser:
-        cell = 8 * 2 ** coarser
+        cell = THIN_CELL_PX * 2 ** coarser
         thin = (cell * px_lon, cell * px_lat)
     return [TileQuery(m.name, m.geometry_type is GeometryType.POINT, bbox, bounds, g.srid,
                       EXTENT, BUFFER, min_size=factor * min(px_lon, px_lat),
@@ -154,8 +155,10 @@ class TileService:
             return at, settled
         return current, False
 
-    def tilejson(self, actor: Actor, tileset: str, tms: str, base_url: str) -> dict[str, Any]:
-        """TileJSON 3.0.0 for a tileset in a grid (`base_url` without a trailing slash)."""
+    def tilejson(self, actor: Actor, tileset: str, tms: str, base_url: str,
+                 query: str = "") -> dict[str, Any]:
+        """TileJSON 3.0.0 for a tileset in a grid (`base_url` without a trailing slash;
+        `query`, e.g. `?tk=…`, is added to the tile URLs so a keyed client keeps its key)."""
         g = grid(tms)
         metas = tileset_layers(self.store, actor, tileset)
         attribution = " · ".join(sorted({m.attribution for m in metas if m.attribution}))
@@ -169,7 +172,7 @@ class TileService:
             "version": "1.0.0",
             "attribution": attribution,
             "scheme": "xyz",
-            "tiles": [f"{base_url}/tiles/{tileset}/{g.id}/{{z}}/{{x}}/{{y}}.mvt"],
+            "tiles": [f"{base_url}/tiles/{tileset}/{g.id}/{{z}}/{{x}}/{{y}}.mvt{query}"],
             "minzoom": g.minzoom,
             "maxzoom": g.maxzoom,
             "bounds": bounds,
