@@ -3,6 +3,8 @@ touches, at every level, for the tilesets that hold the edited layer; the rest s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mapbox_vector_tile
 import numpy as np
 import shapely
@@ -108,3 +110,14 @@ def test_follower_survives_a_restart_and_skips_unknown_caches(city: City,
     (tiles.cache.root / "seq").unlink()  # what was followed is unknown: start again
     fresh = TileService(city.store, TileCache(tiles.cache.root))
     assert fresh.tile(public, "roads", "w", 15, x, y).cache == "miss"
+
+
+def test_a_cache_that_cannot_be_written_still_serves_tiles(city: City, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    service = TileService(city.store, TileCache(blocked))
+    x, y = grid("w").tile_of(120.15, 30.25, 15)
+    first = service.tile(Actor.anonymous(), "roads", "w", 15, x, y)
+    second = service.tile(Actor.anonymous(), "roads", "w", 15, x, y)
+    assert first.data and first.data == second.data
+    assert (first.cache, second.cache) == ("miss", "miss")

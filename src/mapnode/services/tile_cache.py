@@ -24,6 +24,7 @@ entries are checked against the tile and it is removed again, so a concurrent pu
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -38,6 +39,8 @@ from mapnode.grids import GRIDS, Grid
 from mapnode.model import Actor, GeometryType, LogEntry
 from mapnode.model.log import BBox
 from mapnode.store import VersionedStore
+
+log = logging.getLogger("mapnode.tiles")
 
 MARGIN_PX = 8.0  # the tile buffer (4 px), doubled for safety
 POINT_MARGIN_PX = 72.0  # + the coarsest thinning cell: 8 px × 2^3 (services.tiles retries)
@@ -83,23 +86,29 @@ class TileCache:
         self.root = root
         self._lock = threading.Lock()
         self._seen: int | None = None
+        self.disabled = False  # set when the directory cannot be kept exact (I/O errors)
 
     # ------------------------------------------------------------------ tiles
     def get(self, key: TileKey) -> bytes | None:
+        if self.disabled:
+            return None
         try:
             return key.path(self.root).read_bytes()
-        except FileNotFoundError:
+        except OSError:
             return None
 
     def put(self, key: TileKey, data: bytes, store: VersionedStore, made_at: int,
             layers: Sequence[str], grid: Grid) -> None:
-        """Store a non-empty tile made as of seq `made_at` (see the module docstring)."""
+        """Store a non-empty tile made as of seq `made_at` (see the module docstring).
+        A tile that cannot be written is simply not cached."""
+        if self.disabled:
+            return
         path = key.path(self.root)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        try:
+            _write_atomic(path, data)
+        except OSError as exc:
+            log.warning("瓦片缓存写入失败 / tile cache write failed: %s (%s)", path, exc)
+            return
         if key.seq is not None or store.current_seq() == made_at:
             return
         for entry in _entries(store, made_at):
@@ -111,10 +120,20 @@ class TileCache:
 
     # ------------------------------------------------------------------ the log follower
     def follow(self, store: VersionedStore) -> int:
-        """Apply every log entry not yet seen; return the store's current seq."""
+        """Apply every log entry not yet seen; return the store's current seq. If the cache
+        cannot be kept exact (an I/O error while removing tiles), it is disabled rather than
+        risk serving a stale tile."""
         current = store.current_seq()
-        if self._seen == current:
+        if self._seen == current or self.disabled:
             return current
+        try:
+            self._follow(store, current)
+        except OSError as exc:
+            log.error("瓦片缓存已停用 / tile cache disabled: %s (%s)", self.root, exc)
+            self.disabled = True
+        return current
+
+    def _follow(self, store: VersionedStore, current: int) -> None:
         with self._lock:
             if self._seen is None:
                 self._seen = self._read_seen()
@@ -127,7 +146,6 @@ class TileCache:
                 self.invalidate(entry, store)
                 self._seen = entry.seq
             self._write_seen(self._seen)
-        return current
 
     def invalidate(self, entry: LogEntry, store: VersionedStore) -> int:
         """Remove the current tiles that one log entry touched; return how many."""
@@ -171,11 +189,19 @@ class TileCache:
             return None
 
     def _write_seen(self, seq: int) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            f.write(str(seq))
-        os.replace(tmp, self.root / "seq")
+        _write_atomic(self.root / "seq", str(seq).encode())
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _entries(store: VersionedStore, since: int) -> Iterator[LogEntry]:
