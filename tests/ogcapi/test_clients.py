@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import ogctests
 import pytest
 from owslib.ogcapi.features import Features
@@ -112,6 +113,17 @@ def test_owslib_reads_collections_items_and_queryables(
         "osmid"]
     with pytest.raises(RuntimeError):  # OWSLib raises on the 404 problem response
         api.collection_item("amenities", row.fid)
+
+
+def test_the_configured_maximum_is_documented_and_enforced(
+        server: tuple[OgcServer, VersionedStore]) -> None:
+    srv, _ = server  # started with MAPNODE_OGCAPI_MAX_LIMIT=5000
+    doc = httpx.get(f"{srv.ogc}/api", timeout=10).json()
+    assert doc["components"]["parameters"]["limit"]["schema"]["maximum"] == 5000
+    assert httpx.get(f"{srv.ogc}/collections/roads/items?limit=5000", timeout=30
+                     ).json()["numberReturned"] > 2000
+    r = httpx.get(f"{srv.ogc}/collections/roads/items?limit=5001", timeout=10)
+    assert r.status_code == 400 and r.json()["detail"]["maximum"] == "5000"
 
 
 def _pytest_suite(scope: str, url: str, tmp: Path) -> dict[str, str]:

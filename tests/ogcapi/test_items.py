@@ -9,8 +9,12 @@ import pytest
 import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
+from starlette.testclient import TestClient
 
+from mapnode.config import Settings
+from mapnode.http.app import create_app
 from mapnode.model import Actor
+from mapnode.store import VersionedStore
 from tests.ogcapi.conftest import MAX_LIMIT, Served
 from tests.store import hz
 
@@ -142,6 +146,8 @@ def test_datetime_reads_the_data_as_it_was(served: Served) -> None:
     assert served.client.get(f"{ITEMS}/{served.deleted}", params={"datetime": before}
                              ).status_code == 200
     assert served.client.get(f"{ITEMS}/{served.deleted}").status_code == 404
+    future = served.client.get(f"{ITEMS}?limit=1&datetime=2999-01-01T00:00:00Z").json()
+    assert future["numberMatched"] == len(_current(served))
     empty = served.client.get(f"{ITEMS}?datetime=2000-01-01").json()
     assert empty["features"] == [] and empty["numberMatched"] == 0
     z = served.client.get(f"{ITEMS}?limit=1", params={"datetime": before.replace("+00:00", "Z")})
@@ -163,3 +169,26 @@ def test_intersects_via_cql2_gives_numbers_and_paging(served: Served) -> None:
                                                  intersects=shapely.from_wkt(wkt))}
     got, pages = _follow(served, f"{ITEMS}?limit=20&filter=S_INTERSECTS(geometry,{wkt})")
     assert {f["id"] for f in got} == want and pages == -(-len(want) // 20)
+
+
+def test_a_table_layer_without_geometry_is_served(store: VersionedStore) -> None:
+    from mapnode.model import FieldType, GeometryType, LayerKind, LayerMeta
+    from mapnode.store import NewRow
+    from mapnode.store.base import dump_props
+
+    system = Actor.system()
+    with store.write(system, "codes") as w:
+        w.create_layer(LayerMeta("codes", kind=LayerKind.TABLE, geometry_type=GeometryType.NONE,
+                                 fields={"code": FieldType.STRING, "name": FieldType.STRING}))
+        w.insert_rows("codes", [NewRow("330106", None, None,
+                                       dump_props({"code": "330106", "name": "西湖区"}))])
+    with TestClient(create_app(Settings(store=store.url), store=store)) as client:
+        described = client.get("/ogcapi/collections/codes").json()
+        assert "spatial" not in described["extent"] and described["extent"]["temporal"]
+        body = client.get("/ogcapi/collections/codes/items",
+                          params={"crs": EPSG.format(4549), "name": "西湖区"}).json()
+        assert body["features"] == [{"type": "Feature", "id": "330106", "geometry": None,
+                                     "properties": {"code": "330106", "name": "西湖区"}}]
+        assert "geometry" not in client.get("/ogcapi/collections/codes/queryables").json()[
+            "properties"]
+        assert client.get("/ogcapi/collections/codes/items?f=html").status_code == 200
