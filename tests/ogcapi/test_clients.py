@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import ogctests
 import pytest
+import shapely
 from owslib.ogcapi.features import Features
 
 from mapnode.model import Actor
@@ -76,6 +77,11 @@ def test_ogrinfo_lists_the_public_layers_and_reads_features(
         f.fid for f in store.features(Actor.system(), "roads"))
     named = {f["properties"]["name"] for f in features}
     assert "北山街（新）" in named and "西湖大道" in named
+    box = (120.14, 30.24, 120.16, 30.26)
+    spat = _ogr("ogrinfo", "-ro", "-q", f"OAPIF:{srv.ogc}", "roads", "-spat", *map(str, box),
+                "-oo", "PAGE_SIZE=1000")
+    want = list(store.features(Actor.system(), "roads", intersects=shapely.box(*box)))
+    assert spat.count("OGRFeature(roads)") == len(want)  # GDAL refines the bbox itself
 
 
 def test_ogrinfo_with_a_government_key_sees_the_government_layer(
