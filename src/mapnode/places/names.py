@@ -129,6 +129,7 @@ class TextNormaliser:
     def __init__(self, protected: Iterable[str] = ()) -> None:
         self.protected = frozenset(protected)
         self._cc: Any = None
+        self._stable: set[str] = set()  # characters seen in texts that t2s left unchanged
 
     def __call__(self, text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
@@ -139,11 +140,19 @@ class TextNormaliser:
         return text
 
     def _t2s(self, text: str) -> str:
+        # OpenCC (pure Python) costs about 0.15 ms per name: texts made only of characters it
+        # has already left unchanged elsewhere are simplified already (a gazetteer rebuild
+        # normalises some 60,000 names).
+        if self._stable.issuperset(text):
+            return text
         if self._cc is None:
             from opencc import OpenCC
 
             self._cc = OpenCC("t2s")
         converted: str = self._cc.convert(text)
+        if converted == text:
+            self._stable.update(text)
+            return text
         if len(converted) != len(text):
             return converted
         return "".join(o if o in self.protected else c for o, c in zip(text, converted, strict=True))

@@ -1,0 +1,232 @@
+"""Place-name search: a first development evaluation (accuracy and latency), printed as figures.
+
+    python bench/places_search_eval.py [--store /tmp/places-eval.mapnode] [--sample 400]
+
+Builds (once) an embedded store from demo/manifest.json plus the cpca county seats of
+../shared/data (as `admin_seats`, GCJ-02 converted), indexes it, then:
+- accuracy: top-1 for queries built from a seeded random sample of real names (not a fixed
+  list): POI name; POI name with its county (admin filter); POI name with one character
+  replaced; road name geocoded with city and district ("杭州市西湖区文三路"); door addresses
+  of the POIs that have addr:street + addr:housenumber. A POI answer is right when it lies
+  within 50 m of the POI; a road answer when it lies on a way of that name (within 50 m).
+- latency: search and suggest calls from 32 concurrent threads against the service, and
+  (with --http) against `mapnode serve` over HTTP; p50/p90/p99 in ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+
+
+def build(path: Path) -> Any:
+    from mapnode.ingest import ImportOptions, import_file
+    from mapnode.manifest import load_manifest, read_manifest
+    from mapnode.model import Actor
+    from mapnode.store import open_store
+
+    store = open_store(str(path))
+    system = Actor.system()
+    if store.current_seq() == 0:
+        t0 = time.perf_counter()
+        load_manifest(store, system, read_manifest(REPO / "demo" / "manifest.json"))
+        seats = SHARED / "admin_points_misc" / "cpca_adcodes_seat_points.csv"
+        import csv
+        import tempfile
+        with open(seats, encoding="utf-8-sig") as fh, tempfile.NamedTemporaryFile(
+                "w", suffix=".csv", delete=False, encoding="utf-8") as out:
+            rows = [r for r in csv.DictReader(fh) if r["longitude"]]
+            w = csv.DictWriter(out, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        import_file(store, system, out.name, ImportOptions(
+            layer="admin_seats", key="adcode", crs="gcj02", lon_field="longitude",
+            lat_field="latitude"))
+        print(f"store built in {time.perf_counter() - t0:.1f} s: {path}")
+    return store
+
+
+def sample_pois(store: Any, n: int, rng: random.Random) -> list[Any]:
+    from mapnode.model import Actor
+
+    feats = [f for f in store.features(Actor.system(), "poi_points")
+             if f.properties.get("name") and any("\u4e00" <= c <= "\u9fff" for c in
+                                                 f.properties["name"])]
+    return rng.sample(feats, min(n, len(feats)))
+
+
+def top1(ok: list[bool]) -> str:
+    return f"{100 * sum(ok) / max(1, len(ok)):5.1f}% of {len(ok)}"
+
+
+def accuracy(svc: Any, store: Any, n: int, seed: int) -> None:
+    from mapnode.model import Actor
+    from mapnode.services.search import Query
+    from mapnode.store.base import metric_distances
+
+    rng = random.Random(seed)
+    public = Actor.anonymous()
+    pois = sample_pois(store, n, rng)
+
+    def near(hit: Any, geom: Any, metres: float = 50.0) -> bool:
+        if hit is None or hit.lon is None:
+            return False
+        return float(metric_distances(hit.lon, hit.lat, [geom])[0]) <= metres
+
+    def first(q: Query) -> Any:
+        hits = svc.search(public, q).hits
+        return hits[0] if hits else None
+
+    res: dict[str, list[bool]] = defaultdict(list)
+    for f in pois:
+        name = f.properties["name"]
+        text = svc.keyword(name, required=True)
+        hit = first(Query(text=text, kinds=("poi",), limit=1))
+        res["POI name"].append(near(hit, f.geometry))
+        county = svc.gazetteer.locator.county_at(f.geometry.x, f.geometry.y).code
+        if county:
+            res["POI name + county"].append(near(first(Query(text=text, admin=county, limit=1)),
+                                                 f.geometry))
+        if len(name) >= 4:
+            i = rng.randrange(1, len(name) - 1)
+            wrong = svc.keyword(name[:i] + "囗" + name[i + 1:], required=True)
+            res["POI name, one wrong char"].append(
+                near(first(Query(text=wrong, admin=county, limit=1)), f.geometry))
+        g = svc.geocode(public, f"杭州市{name}")
+        res["geocode 杭州市+POI name"].append(g.level == "poi" and near(g, f.geometry))
+    roads = defaultdict(list)
+    for r in store.features(Actor.system(), "roads"):
+        if r.properties.get("name"):
+            roads[r.properties["name"]].append(r.geometry)
+    names = rng.sample(sorted(roads), min(n, len(roads)))
+    for name in names:
+        geoms = roads[name]
+        mid = shapely.union_all(geoms).representative_point()
+        county = svc.gazetteer.locator.county_at(mid.x, mid.y).code
+        prefix = svc.gazetteer.divisions.full_name(county)[3:] if county else "杭州市"
+        g = svc.geocode(public, f"{prefix}{name}")
+        ok = g.level == "road" and g.lon is not None and \
+            float(metric_distances(g.lon, g.lat, geoms).min()) <= 50
+        res["geocode city+district+road"].append(ok)
+    for f in store.features(Actor.system(), "poi_points"):
+        street, number = f.properties.get("addr:street"), f.properties.get("addr:housenumber")
+        if street and number and str(number).removesuffix("号").isdigit():
+            g = svc.geocode(public, f"杭州市{street}{str(number).removesuffix('号')}号")
+            res["geocode door address"].append(g.level == "door" and near(g, f.geometry))
+    print("\naccuracy (top-1)")
+    for k, v in res.items():
+        print(f"  {k:32s} {top1(v)}")
+
+
+def queries(store: Any, rng: random.Random, n: int = 400) -> list[str]:
+    pois = [f.properties["name"] for f in sample_pois(store, n, rng)]
+    from mapnode.services.search.text import pinyin_of
+
+    out = pois[: n // 4] + [p[:2] for p in pois[n // 4: n // 2]] + [p[:3] for p in pois[n // 2:]]
+    out += [pinyin_of(p)[1][:2] for p in pois[: n // 8]]
+    rng.shuffle(out)
+    return [q for q in out if q]
+
+
+def latency(call: Any, qs: list[str], clients: int = 32, rounds: int = 3) -> str:
+    times: list[float] = []
+    lock = threading.Lock()
+    work = [q for _ in range(rounds) for q in qs]
+
+    def worker(part: list[str]) -> None:
+        local = []
+        for q in part:
+            t0 = time.perf_counter()
+            call(q)
+            local.append(time.perf_counter() - t0)
+        with lock:
+            times.extend(local)
+
+    threads = [threading.Thread(target=worker, args=(work[i::clients],)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    ms = np.array(times) * 1000
+    return (f"p50 {np.percentile(ms, 50):6.2f} ms  p90 {np.percentile(ms, 90):6.2f} ms  "
+            f"p99 {np.percentile(ms, 99):6.2f} ms  ({len(ms)} calls, {len(ms) / wall:.0f}/s, "
+            f"mean {statistics.fmean(ms):.2f} ms)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", default="/tmp/places-eval.mapnode")
+    ap.add_argument("--sample", type=int, default=400)
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--http", action="store_true", help="also measure over HTTP (mapnode serve)")
+    args = ap.parse_args()
+    sys.path.insert(0, str(REPO / "src"))
+    from mapnode.model import Actor
+    from mapnode.services.search import PlacesService, Query
+
+    store = build(Path(args.store))
+    svc = PlacesService(store)
+    t0 = time.perf_counter()
+    svc.gazetteer.rebuild()
+    entries = store.query("SELECT kind, COUNT(*) FROM search_entries GROUP BY kind")
+    print(f"index rebuilt in {time.perf_counter() - t0:.1f} s: {dict(entries)}")
+    accuracy(svc, store, args.sample, args.seed)
+    qs = queries(store, random.Random(args.seed + 1))
+    public = Actor.anonymous()
+    print(f"\nlatency, 32 concurrent threads, {len(qs)} real-name queries x 3 (service calls)")
+    print("  search  ", latency(lambda q: svc.search(public, Query(text=svc.keyword(q, required=True),
+                                                                    limit=10)), qs))
+    print("  suggest ", latency(lambda q: svc.suggest(public, svc.keyword(q, required=True)), qs))
+    if args.http:
+        http_latency(args.store, qs)
+
+
+def http_latency(store: str, qs: list[str]) -> None:
+    import httpx
+
+    port = 18765
+    proc = subprocess.Popen([sys.executable, "-m", "mapnode.cli", "serve", "--store", store,
+                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        httpx.get(f"{base}/api/search", params={"q": "杭州"}, timeout=60)
+        local = threading.local()
+
+        def call(path: str, q: str) -> None:
+            if not hasattr(local, "c"):
+                local.c = httpx.Client(base_url=base, timeout=30)
+            local.c.get(path, params={"q": q}).raise_for_status()
+
+        print("\nlatency over HTTP (uvicorn, 1 worker), 32 concurrent clients on the same 2 cores")
+        print("  /api/search  ", latency(lambda q: call("/api/search", q), qs))
+        print("  /api/suggest ", latency(lambda q: call("/api/suggest", q), qs))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
