@@ -85,17 +85,19 @@ def geocode(gz: Gazetteer, searcher: Searcher, actor: Actor, text: str) -> Geoco
                 return best
         return None
 
+    road, door, poi = parsed.value("road"), parsed.value("door"), parsed.value("poi")
+    if road and door and not poi:  # a door address: an address point with that number
+        points = _address_points(searcher, actor, normalise(road), door.removesuffix("号"), area)
+        if points:
+            return _result("door", conf, points[0], parsed)
     rest = _after_admin(parsed)
     whole = find(rest, POI) if rest and rest != parsed.value("poi") else None
     if whole is not None and whole.match in ("exact", "alias"):
         return _result("poi", conf * MATCH_FACTOR[whole.match], whole, parsed)
-    poi = parsed.value("poi")
     if poi:
         hit = find(poi, POI)
         if hit is not None:
             return _result("poi", conf * MATCH_FACTOR[hit.match], hit, parsed)
-    road = parsed.value("road")
-    door = parsed.value("door")
     if road and door:
         number = door.removesuffix("号")
         rows = _address_points(searcher, actor, normalise(road), number, area)
@@ -158,6 +160,15 @@ def _variants(parsed: Any, name: str) -> list[str]:
 
 def _address_points(searcher: Searcher, actor: Actor, street: str, number: str,
                     area: str | None) -> list[Hit]:
+    """Address points (entries with addr:street + addr:housenumber), in the area first."""
+    found = _address_points_in(searcher, actor, street, number, area)
+    if not found and area is not None:
+        found = _address_points_in(searcher, actor, street, number, None)
+    return found
+
+
+def _address_points_in(searcher: Searcher, actor: Actor, street: str, number: str,
+                       area: str | None) -> list[Hit]:
     q = Query(kinds=(POI,), admin=area, limit=5)
     where, args = searcher._filters(actor, q)
     where.append("e.street = ? AND (e.housenumber = ? OR e.housenumber = ?)")

@@ -63,6 +63,7 @@ class Gazetteer:
             self._divisions = load_divisions(self.store, self.system, c.admin_layers,
                                              c.seats_layer, c.boundaries_layer, c.code_field)
             self._locator = AdminLocator(self._divisions)
+            self._divisions.normaliser("臺灣")  # load OpenCC now, not in the first request
         return self._divisions
 
     @property
