@@ -39,6 +39,10 @@ def test_geocode_levels(places: Loaded) -> None:
     district = svc.gazetteer.divisions.full_name(code)
     result = svc.geocode(PUBLIC, f"{district}{name}")
     assert result.level == "road" and result.name == name and result.confidence > 0.5
+    poi_names = {p["name"] for p in named_pois(places)}
+    also_poi = sorted({r["name"] for r in roads if r["name"] in poi_names})
+    assert also_poi  # e.g. 文三路: a road and a bus stop of that name
+    assert svc.geocode(PUBLIC, f"杭州市{also_poi[0]}").level == "road"
     geoms = shapely.union_all([r["geometry"] for r in roads if r["name"] == name])
     assert geoms.distance(shapely.Point(result.lon, result.lat)) < 1e-6
     poi = next(p for p in named_pois(places) if p["name"].endswith("医院") and len(p["name"]) >= 5)

@@ -91,7 +91,8 @@ def geocode(gz: Gazetteer, searcher: Searcher, actor: Actor, text: str) -> Geoco
         if points:
             return _result("door", conf, points[0], parsed)
     rest = _after_admin(parsed)
-    whole = find(rest, POI) if rest and rest != parsed.value("poi") else None
+    # the whole rest as a POI name, unless it is just the road (文三路 names a road and a stop)
+    whole = find(rest, POI) if rest and rest not in (poi, road) else None
     if whole is not None and whole.match in ("exact", "alias"):
         return _result("poi", conf * MATCH_FACTOR[whole.match], whole, parsed)
     if poi:
