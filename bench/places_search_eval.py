@@ -175,6 +175,7 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=400)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--http", action="store_true", help="also measure over HTTP (mapnode serve)")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (--http)")
     args = ap.parse_args()
     sys.path.insert(0, str(REPO / "src"))
     from mapnode.model import Actor
@@ -201,15 +202,15 @@ def main() -> None:
         print("  search  ", latency(search, qs, clients))
         print("  suggest ", latency(suggest, qs, clients))
     if args.http:
-        http_latency(args.store, qs)
+        http_latency(args.store, qs, args.workers)
 
 
-def http_latency(store: str, qs: list[str]) -> None:
+def http_latency(store: str, qs: list[str], workers: int = 1) -> None:
     import httpx
 
     port = 18765
     proc = subprocess.Popen([sys.executable, "-m", "mapnode.cli", "serve", "--store", store,
-                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                             "--port", str(port), "--workers", str(workers)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -219,7 +220,8 @@ def http_latency(store: str, qs: list[str]) -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        httpx.get(f"{base}/api/search", params={"q": "杭州"}, timeout=60)
+        for _ in range(workers * 4):  # each worker builds its service on first use
+            httpx.get(f"{base}/api/search", params={"q": "杭州"}, timeout=120)
         local = threading.local()
 
         def call(path: str, q: str) -> None:
@@ -228,7 +230,8 @@ def http_latency(store: str, qs: list[str]) -> None:
             local.c.get(path, params={"q": q}).raise_for_status()
 
         for clients in (1, 32):
-            print(f"\nlatency over HTTP (uvicorn, 1 worker), {clients} client(s) on the same 2 cores")
+            print(f"\nlatency over HTTP (uvicorn, {workers} worker(s)), {clients} client(s) on the "
+                  "same 2 cores")
             print("  /api/search  ", latency(lambda q: call("/api/search", q), qs, clients))
             print("  /api/suggest ", latency(lambda q: call("/api/suggest", q), qs, clients))
     finally:
