@@ -167,6 +167,7 @@ class VersionedStore(ABC):
     def _attr_expr(self, field: str, ftype: FieldType) -> tuple[str, list[Any]]:
         """SQL expression for a property value of `versions v`, typed for comparison."""
 
+    text_search: str  # which text index derived services build: "fts5_trigram" | "pg_trgm"
     geom_select = "v.geom"
     props_select = "v.props"
     _temp_table_sql = ("CREATE TEMP TABLE IF NOT EXISTS seen_fids "

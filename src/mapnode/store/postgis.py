@@ -95,6 +95,7 @@ COPY_TYPES = ["int8", "text", "int4", "int8", "int8", "bytea", "float8", "float8
 class PostGISStore(VersionedStore):
     """A store in a PostgreSQL database with PostGIS."""
 
+    text_search = "pg_trgm"
     geom_select = "ST_AsBinary(v.geom)"
     props_select = "v.props::text"
     like_sql = "ILIKE ? ESCAPE ''"  # as in SQLite: case-insensitive, no escape character

@@ -67,6 +67,8 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 class SQLiteStore(VersionedStore):
     """The default, embedded store."""
 
+    text_search = "fts5_trigram"
+
     def __init__(self, path: str | Path) -> None:
         path = Path(str(path).removeprefix("sqlite:///").removeprefix("sqlite://"))
         super().__init__(str(path), Path(str(path) + ".d"))

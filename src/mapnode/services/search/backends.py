@@ -84,9 +84,7 @@ class SearchBackend:
 
     def __init__(self, store: Any) -> None:
         self.store = store
-        # a store may name its text search; else the URL tells (postgresql:// → pg_trgm)
-        default = "pg_trgm" if str(store.url).startswith("postgresql") else "fts5_trigram"
-        self.kind = getattr(store, "text_search", default)
+        self.kind = store.text_search
 
     def ddl(self) -> list[str]:
         return (_PG if self.kind == "pg_trgm" else _SQLITE) + _COMMON_INDEXES
