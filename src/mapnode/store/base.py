@@ -159,6 +159,9 @@ class VersionedStore(ABC):
                         seq: int) -> tuple[str, str, list[Any], bool]:
         """SQL to restrict `versions v` spatially: (join, where, params, needs_exact_check).
 
+        `bbox` is the box to search (already narrowed to `geom`'s bounds when both are given);
+        None means no spatial restriction.
+
         `needs_exact_check` True means the SQL only filters by bbox and the caller must test
         exact intersection with `geom` itself.
         """
@@ -559,6 +562,10 @@ class VersionedStore(ABC):
         """The join and WHERE clauses (with their params, in order) for a read as of `seq`."""
         if bbox is not None:
             _check_bbox(bbox)
+        if geom is not None:  # search the part of the geometry's bounds inside bbox
+            gb = geom.bounds
+            bbox = gb if bbox is None else (max(gb[0], bbox[0]), max(gb[1], bbox[1]),
+                                            min(gb[2], bbox[2]), min(gb[3], bbox[3]))
         join, where, params, exact = self._spatial_filter(layer_id, bbox, geom, seq)
         clauses = [where] if where else []
         args: list[Any] = list(params)

@@ -240,14 +240,7 @@ class PostGISStore(VersionedStore):
     # ------------------------------------------------------------------ reads
     def _spatial_filter(self, layer_id: int, bbox: BBox | None, geom: BaseGeometry | None,
                         seq: int) -> tuple[str, str, list[Any], bool]:
-        if geom is not None:
-            box = tuple(geom.bounds)
-            if bbox is not None:
-                box = (max(box[0], bbox[0]), max(box[1], bbox[1]),
-                       min(box[2], bbox[2]), min(box[3], bbox[3]))
-        elif bbox is not None:
-            box = bbox
-        else:
+        if bbox is None:
             return "", "", [], False
         # `&&` compares float4 index boxes (rounded outwards); the min/max columns keep the
         # exact same bbox semantics as the embedded store.
@@ -255,7 +248,7 @@ class PostGISStore(VersionedStore):
                  "AND v.maxx >= ? AND v.minx <= ? AND v.maxy >= ? AND v.miny <= ? "
                  "AND (v.seq_to IS NULL OR (v.seq_to > ? AND "
                  "int8range(v.seq_from, v.seq_to) @> ?::bigint))")
-        params: list[Any] = [*box, box[0], box[2], box[1], box[3], seq, seq]
+        params: list[Any] = [*bbox, bbox[0], bbox[2], bbox[1], bbox[3], seq, seq]
         if geom is not None:
             where += " AND ST_Intersects(v.geom, ST_GeomFromWKB(?, 4490))"
             params.append(geom.wkb)

@@ -139,21 +139,14 @@ class SQLiteStore(VersionedStore):
 
     def _spatial_filter(self, layer_id: int, bbox: BBox | None, geom: BaseGeometry | None,
                         seq: int) -> tuple[str, str, list[Any], bool]:
-        if geom is not None:
-            box = tuple(geom.bounds)
-            if bbox is not None:
-                box = (max(box[0], bbox[0]), max(box[1], bbox[1]),
-                       min(box[2], bbox[2]), min(box[3], bbox[3]))
-        elif bbox is not None:
-            box = bbox
-        else:
+        if bbox is None:
             return "", "", [], False
         join = "JOIN versions_rtree r ON r.id = v.id"
         where = ("r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ? AND r.sfrom <= ? "
                  "AND r.sto > ? AND r.lmin <= ? AND r.lmax >= ? "
                  "AND v.maxx >= ? AND v.minx <= ? AND v.maxy >= ? AND v.miny <= ?")
-        params = [box[2], box[0], box[3], box[1], seq, seq, layer_id, layer_id,
-                  box[0], box[2], box[1], box[3]]
+        params = [bbox[2], bbox[0], bbox[3], bbox[1], seq, seq, layer_id, layer_id,
+                  bbox[0], bbox[2], bbox[1], bbox[3]]
         return join, where, params, geom is not None
 
     def _attr_expr(self, field: str, ftype: FieldType) -> tuple[str, list[Any]]:
