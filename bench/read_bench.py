@@ -208,13 +208,16 @@ def build(backend: str, versions: int) -> tuple[VersionedStore, float | None]:
 
 
 def sqlite_stats(store: VersionedStore, keep: bool) -> VersionedStore:
-    """Give a SQLite store planner statistics (ANALYZE) or take them away; reopened."""
-    has = store.query("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'")[0][0]
+    """Give a SQLite store planner statistics (ANALYZE) or take them all away; reopened."""
+    tables = [r[0] for r in store.query(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'sqlite_stat%'")]
     if keep:
-        if not has or not store.query("SELECT count(*) FROM sqlite_stat1")[0][0]:
+        if "sqlite_stat1" not in tables or not store.query(
+                "SELECT count(*) FROM sqlite_stat1")[0][0]:
             store.execute("ANALYZE")
-    elif has:
-        store.execute("DELETE FROM sqlite_stat1")
+    else:
+        for t in tables:  # sqlite_stat1 and, in this build of SQLite, sqlite_stat4
+            store.execute(f"DROP TABLE {t}")  # empty tables are not the same as none
     url = store.url
     store.close()
     return open_store(url)
@@ -252,18 +255,40 @@ class Timing:
         return float(np.percentile(self.ms, p))
 
 
-def measure(store: VersionedStore, as_of: int | None, queries: int) -> Timing:
-    actor = Actor.anonymous()
+Call = Callable[[VersionedStore, tuple[float, float, float, float], int | None], int]
+
+
+def read_features(store: VersionedStore, box: tuple[float, float, float, float],
+                  as_of: int | None) -> int:
+    """The service path: rows decoded into Features (geometry parsed, properties loaded)."""
+    return len(list(store.features(Actor.anonymous(), LAYER, bbox=box, as_of=as_of)))
+
+
+def read_count(store: VersionedStore, box: tuple[float, float, float, float],
+               as_of: int | None) -> int:
+    """The same WHERE clause as `features`, counted in SQL: the index search alone."""
+    return store.count(Actor.anonymous(), LAYER, bbox=box, as_of=as_of)
+
+
+def measure(stores: dict[int, VersionedStore], call: Call, as_of: int | None, queries: int,
+            rounds: int) -> dict[int, Timing]:
+    """Time `call` for every bbox on every store, interleaved (store order rotates per bbox),
+    so that load from other processes on a shared machine falls on all sizes alike."""
     boxes = bboxes()[:queries]
-    for box in boxes:  # warm-up
-        list(store.features(actor, LAYER, bbox=box, as_of=as_of))
-    t = Timing()
-    for box in boxes:
-        t0 = time.perf_counter()
-        n = len(list(store.features(actor, LAYER, bbox=box, as_of=as_of)))
-        t.ms.append((time.perf_counter() - t0) * 1000)
-        t.returned.append(n)
-    return t
+    for store in stores.values():  # warm-up
+        for box in boxes:
+            call(store, box, as_of)
+    out = {n: Timing() for n in stores}
+    order = list(stores)
+    for r in range(rounds):
+        for i, box in enumerate(boxes):
+            k = (i + r) % len(order)
+            for n in order[k:] + order[:k]:
+                t0 = time.perf_counter()
+                found = call(stores[n], box, as_of)
+                out[n].ms.append((time.perf_counter() - t0) * 1000)
+                out[n].returned.append(found)
+    return out
 
 
 # ---------------------------------------------------------------------- report
@@ -275,6 +300,7 @@ def main() -> None:
                     help="measure SQLite stores with planner statistics (ANALYZE, default) or "
                     "without (as a store that was never analysed: reads scan, see README)")
     ap.add_argument("--queries", type=int, default=QUERIES, help=f"bboxes (default {QUERIES})")
+    ap.add_argument("--rounds", type=int, default=2, help="timed passes over the bboxes")
     args = ap.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -282,36 +308,48 @@ def main() -> None:
         print("# postgis: pending (mapnode.store.postgis has not landed)")
         backends.remove("postgis")
     print(f"# read benchmark · {machine_line()}")
-    print(f"# {args.queries} bboxes of {BBOX_KM:g} km × {BBOX_KM:g} km, now = seq "
-          f"{2 * CHANGESETS}, past = seq {PAST_SEQ}; warm cache; SQLite planner statistics: "
-          f"{args.sqlite_stats}")
-    rows, growth = [], []
+    print(f"# {args.queries} bboxes of {BBOX_KM:g} km × {BBOX_KM:g} km × {args.rounds} rounds, "
+          f"sizes interleaved; now = seq {2 * CHANGESETS}, past = seq {PAST_SEQ}; warm cache; "
+          f"SQLite planner statistics: {args.sqlite_stats}")
+    rows, growth, builds = [], [], []
     for backend in backends:
-        p50: dict[tuple[str, int], float] = {}
+        stores: dict[int, VersionedStore] = {}
         for n in sizes:
             store, built = build(backend, n)
             if backend == "sqlite":
                 store = sqlite_stats(store, keep=args.sqlite_stats == "analyze")
+            stores[n] = store
+            builds.append([backend, size_label(n), "cached" if built is None else
+                           f"{built:.0f}", "–" if built is None else f"{n / built:,.0f}"])
+        p50: dict[tuple[str, str, int], float] = {}
+        for what, call in (("features", read_features), ("count", read_count)):
             for mode, as_of in (("now", None), ("past", PAST_SEQ)):
-                t = measure(store, as_of, args.queries)
-                p50[(mode, n)] = t.pct(50)
-                rows.append([backend, size_label(n), mode, f"{t.pct(50):.2f}", f"{t.pct(99):.2f}",
-                             f"{np.mean(t.returned):.0f}", f"{sum(t.returned):,}",
-                             "cached" if built is None else f"{built:.0f} s"])
-                print(f"  … {backend} {size_label(n)} {mode}: p50 {t.pct(50):.2f} ms",
-                      file=sys.stderr, flush=True)
+                timings = measure(stores, call, as_of, args.queries, args.rounds)
+                for n, t in timings.items():
+                    p50[(what, mode, n)] = t.pct(50)
+                    rows.append([backend, what, mode, size_label(n), f"{t.pct(50):.2f}",
+                                 f"{t.pct(99):.2f}", f"{np.mean(t.returned):.1f}"])
+                print(f"  … {backend} {what} {mode}: p50 " + ", ".join(
+                    f"{size_label(n)} {t.pct(50):.2f} ms" for n, t in timings.items()),
+                    file=sys.stderr, flush=True)
+        for store in stores.values():
             store.close()
-        for mode in ("now", "past"):
-            for a, b in itertools.pairwise(sizes):
-                ratio = p50[(mode, b)] / p50[(mode, a)]
-                growth.append([backend, mode, f"{size_label(a)} → {size_label(b)}",
-                               f"{ratio:.2f}×", f"{math.log(b) / math.log(a):.2f}×",
-                               f"{b / a:,.0f}×"])
-    print_table(["backend", "versions", "as of", "p50 ms", "p99 ms", "features/query (mean)",
-                 "features total", "build"], rows)
+        for what in ("features", "count"):
+            for mode in ("now", "past"):
+                for a, b in itertools.pairwise(sizes):
+                    ratio = p50[(what, mode, b)] / p50[(what, mode, a)]
+                    growth.append([backend, what, mode, f"{size_label(a)} → {size_label(b)}",
+                                   f"{ratio:.2f}×", f"{math.log(b) / math.log(a):.2f}×",
+                                   f"{b / a:,.0f}×"])
+    print_table(["backend", "read", "as of", "versions", "p50 ms", "p99 ms",
+                 "features/query (mean)"], rows)
     print()
     print("# growth of p50 latency with store size")
-    print_table(["backend", "as of", "size", "p50 ratio", "log n ratio", "n ratio"], growth)
+    print_table(["backend", "read", "as of", "size", "p50 ratio", "log n ratio", "n ratio"],
+                growth)
+    print()
+    print("# building the stores (ChangesetWriter, 50k-row batches, 8 changesets)")
+    print_table(["backend", "versions", "build s", "versions/s"], builds)
 
 
 if __name__ == "__main__":
