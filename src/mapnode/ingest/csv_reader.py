@@ -235,7 +235,7 @@ class CsvReader:
         lat: int | None = layer.extra["lat"]
         types = [layer.fields.get(h, FieldType.STRING) for h in header]
         keep = [j for j in range(len(header)) if j not in (lon, lat)]
-        batch = _Batch()
+        batch = SourceBatch()
         rows = self._rows()
         next(rows, None)  # header
         for line, cells in rows:
@@ -258,32 +258,13 @@ class CsvReader:
             else:
                 batch.geometries.append(_point(batch, i, cells, header, lon, lat))
             if len(batch.labels) >= batch_size:
-                yield batch.take()
+                yield batch
+                batch = SourceBatch()
         if batch.labels:
-            yield batch.take()
+            yield batch
 
 
-class _Batch:
-    def __init__(self) -> None:
-        self.geometries: list[bytes | None] = []
-        self.properties: list[dict[str, Any]] = []
-        self.labels: list[str] = []
-        self.errors: dict[int, tuple[str, str]] = {}
-        self.fields: dict[int, str] = {}
-
-    def error(self, i: int, zh: str, en: str, field_name: str | None = None) -> None:
-        if i not in self.errors:
-            self.errors[i] = (zh, en)
-            if field_name is not None:
-                self.fields[i] = field_name
-
-    def take(self) -> SourceBatch:
-        out = SourceBatch(self.geometries, self.properties, self.labels, self.errors, self.fields)
-        self.__init__()  # type: ignore[misc]
-        return out
-
-
-def _point(batch: _Batch, i: int, cells: list[str], header: list[str], lon: int,
+def _point(batch: SourceBatch, i: int, cells: list[str], header: list[str], lon: int,
            lat: int) -> bytes | None:
     xy = []
     for j, (zh, en) in ((lon, ("经度", "longitude")), (lat, ("纬度", "latitude"))):

@@ -157,19 +157,20 @@ class OsmReader:
     # ------------------------------------------------------------------ layer passes
     def batches(self, layer: SourceLayer, batch_size: int) -> Iterator[SourceBatch]:
         builder = {POINTS: self._points, LINES: self._lines, POLYGONS: self._polygons}[layer.name]
-        batch = _Batch()
+        batch = SourceBatch()
         try:
             for key, wkb, tags, error in builder():
                 if error is not None and self.repair:
                     self._skip(key, error)
                     continue
-                batch.add(key, wkb, tags, error)
+                _append(batch, key, wkb, tags, error)
                 if len(batch.labels) >= batch_size:
-                    yield batch.take()
+                    yield batch
+                    batch = SourceBatch()
         except (RuntimeError, ValueError, OSError) as exc:
             raise unreadable(f"{self.source} ({layer.name})", exc) from exc
         if batch.labels:
-            yield batch.take()
+            yield batch
 
     def _skip(self, key: str, error: tuple[str, str]) -> None:
         self.notes.append(ProblemItem(f"已跳过：{error[0]}", f"skipped: {error[1]}", self.source,
@@ -275,24 +276,13 @@ def _way_line(factory: osmium.geom.WKBFactory, way: osmium.osm.Way
         return None, ("路径的有效节点少于两个", f"way has fewer than two distinct nodes: {exc}")
 
 
-class _Batch:
-    def __init__(self) -> None:
-        self.geometries: list[bytes | None] = []
-        self.properties: list[dict[str, Any]] = []
-        self.labels: list[str] = []
-        self.errors: dict[int, tuple[str, str]] = {}
-
-    def add(self, key: str, wkb: bytes | None, tags: Any,
+def _append(batch: SourceBatch, key: str, wkb: bytes | None, tags: Any,
             error: tuple[str, str] | None) -> None:
-        props = {t.k: t.v for t in tags} if not isinstance(tags, dict) else dict(tags)
-        props[KEY_FIELD] = key
-        if error is not None:
-            self.errors[len(self.labels)] = error
-        self.geometries.append(wkb)
-        self.properties.append(props)
-        self.labels.append(key)
-
-    def take(self) -> SourceBatch:
-        out = SourceBatch(self.geometries, self.properties, self.labels, self.errors)
-        self.__init__()  # type: ignore[misc]
-        return out
+    """Add one OSM object to a batch: all its tags as properties, its key as label."""
+    props = {t.k: t.v for t in tags} if not isinstance(tags, dict) else dict(tags)
+    props[KEY_FIELD] = key
+    if error is not None:
+        batch.errors[len(batch.labels)] = error
+    batch.geometries.append(wkb)
+    batch.properties.append(props)
+    batch.labels.append(key)

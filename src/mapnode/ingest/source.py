@@ -35,14 +35,21 @@ class SourceBatch:
     `error_fields` names the field a read problem is about, where there is one.
     """
 
-    geometries: list[bytes | None]
-    properties: list[dict[str, Any]]
-    labels: list[str]
+    geometries: list[bytes | None] = field(default_factory=list)
+    properties: list[dict[str, Any]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
     errors: dict[int, tuple[str, str]] = field(default_factory=dict)
     error_fields: dict[int, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.properties)
+
+    def error(self, i: int, zh: str, en: str, field_name: str | None = None) -> None:
+        """Record a read problem for feature `i` (the first one found is kept)."""
+        if i not in self.errors:
+            self.errors[i] = (zh, en)
+            if field_name is not None:
+                self.error_fields[i] = field_name
 
 
 class Reader(Protocol):
