@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from mapnode.manifest import load_manifest, read_manifest
 from mapnode.model import Actor
 from mapnode.store import VersionedStore, open_store
 from tests.support.data import REPO
+from tests.support.server import ServeProcess, free_port
 
 MANIFEST = REPO / "demo" / "manifest.json"
 OSM = "© OpenStreetMap contributors, ODbL 1.0"
@@ -27,53 +26,9 @@ OSM = "© OpenStreetMap contributors, ODbL 1.0"
 SUBSET = ["water", "stations", "coastline", "rivers"]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "mapnode.cli", *args], capture_output=True,
                           text=True, timeout=600, env=env, stdin=subprocess.DEVNULL)
-
-
-class Server:
-    """A `mapnode serve` subprocess; `url` is its base address."""
-
-    def __init__(self, store: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mapnode.cli", "serve", "--store", store, "--host", "127.0.0.1",
-             "--port", str(self.port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, text=True)
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                out = self.proc.stdout.read() if self.proc.stdout else ""
-                raise AssertionError(f"mapnode serve exited with {self.proc.returncode}:\n{out}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError("mapnode serve did not answer /health within 60 s")
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.stdout.read() if self.proc.stdout else ""
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +43,8 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
 
 @pytest.fixture(scope="module")
-def server(demo_store: tuple[str, int]) -> Iterator[Server]:
-    srv = Server(demo_store[0])
+def server(demo_store: tuple[str, int]) -> Iterator[ServeProcess]:
+    srv = ServeProcess(demo_store[0])
     yield srv
     srv.stop()
 
@@ -99,7 +54,7 @@ def _entries() -> dict[str, dict[str, str]]:
     return {e["layer"]: e for e in data["entries"]}
 
 
-def test_landing_page_lists_the_demo_layers_with_attribution(server: Server) -> None:
+def test_landing_page_lists_the_demo_layers_with_attribution(server: ServeProcess) -> None:
     r = httpx.get(server.url + "/", timeout=10)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
@@ -113,7 +68,7 @@ def test_landing_page_lists_the_demo_layers_with_attribution(server: Server) -> 
     assert f"图层 / Layers ({len(SUBSET)})" in page
 
 
-def test_health_reports_the_seq(server: Server, demo_store: tuple[str, int]) -> None:
+def test_health_reports_the_seq(server: ServeProcess, demo_store: tuple[str, int]) -> None:
     r = httpx.get(server.url + "/health", timeout=10)
     assert r.status_code == 200
     body = r.json()
@@ -121,7 +76,7 @@ def test_health_reports_the_seq(server: Server, demo_store: tuple[str, int]) -> 
     assert body["seq"] == demo_store[1] == len(SUBSET)  # one changeset per manifest entry
 
 
-def test_layer_list_as_json(server: Server) -> None:
+def test_layer_list_as_json(server: ServeProcess) -> None:
     r = httpx.get(server.url + "/api/layers", timeout=10)
     assert r.status_code == 200
     layers = {m["name"]: m for m in r.json()["layers"]}
@@ -133,12 +88,12 @@ def test_layer_list_as_json(server: Server) -> None:
 
 
 @pytest.mark.parametrize("path", ["/no/such/page", "/api/nothing", "/favicon.ico"])
-def test_unknown_paths_answer_404(server: Server, path: str) -> None:
+def test_unknown_paths_answer_404(server: ServeProcess, path: str) -> None:
     r = httpx.get(server.url + path, timeout=10)
     assert r.status_code == 404
 
 
-def test_server_survives_bad_requests(server: Server) -> None:
+def test_server_survives_bad_requests(server: ServeProcess) -> None:
     with httpx.Client(base_url=server.url, timeout=10) as c:
         assert c.post("/health").status_code == 405
         assert c.get("/%ff%fe").status_code == 404
@@ -147,7 +102,7 @@ def test_server_survives_bad_requests(server: Server) -> None:
 
 def test_serve_fails_cleanly_on_an_unusable_store(tmp_path: Path) -> None:
     proc = _cli("serve", "--store", str(tmp_path / "missing-dir" / "x.mapnode"),
-                "--port", str(_free_port()))
+                "--port", str(free_port()))
     assert proc.returncode != 0
     assert "错误 / error" in proc.stderr
     assert "Traceback" not in proc.stderr
