@@ -51,3 +51,24 @@ def test_store_from_environment(tmp_path) -> None:  # type: ignore[no-untyped-de
     result = CliRunner().invoke(main, ["layers"], env={"MAPNODE_STORE": str(store)})
     assert result.exit_code == 0, result.output
     assert store.exists()
+
+
+def test_index_builds_the_place_index_once_then_follows_the_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mapnode.model import Actor
+    from mapnode.services.search.query import Query
+    from mapnode.services.search.service import PlacesService
+    from mapnode.store import open_store
+    from tests.support.data import STATIONS_GPKG
+
+    store = str(tmp_path / "idx.mapnode")
+    runner = CliRunner()
+    imported = runner.invoke(main, ["import", str(STATIONS_GPKG), "--store", store,
+                                    "--layer", "stations", "--quiet"])
+    assert imported.exit_code == 0, imported.output
+    first = runner.invoke(main, ["index", "--store", store, "--quiet"])
+    assert first.exit_code == 0, first.output
+    assert "seq 1" in first.output
+    service = PlacesService(open_store(store))
+    assert service.gazetteer.indexed_seq() == 1
+    hits = service.search(Actor.anonymous(), Query(text="杭州东")).hits
+    assert hits and "杭州东" in hits[0].name
