@@ -111,9 +111,9 @@ def test_session_settings(pg: PostGISStore) -> None:
 
 def _plan(store: PostGISStore, seq: int) -> str:
     layer_id = store._layer_row("roads")[0]  # type: ignore[index]
-    join, clauses, args, _ = store._read_clauses(layer_id, seq, (120.14, 30.24, 120.16, 30.26),
+    source, clauses, args, _ = store._read_clauses(layer_id, seq, (120.14, 30.24, 120.16, 30.26),
                                                  None)
-    sql = store._sql(f"EXPLAIN SELECT v.fid FROM versions v {join} WHERE "
+    sql = store._sql(f"EXPLAIN SELECT v.fid FROM {source} WHERE "
                      f"{' AND '.join(clauses)}")
     return "\n".join(r[0] for r in store.conn().execute(sql, args).fetchall())
 

@@ -157,7 +157,11 @@ class VersionedStore(ABC):
     @abstractmethod
     def _spatial_filter(self, layer_id: int, bbox: BBox | None, geom: BaseGeometry | None,
                         seq: int) -> tuple[str, str, list[Any], bool]:
-        """SQL to restrict `versions v` spatially: (join, where, params, needs_exact_check).
+        """SQL to restrict `versions v` spatially: (source, where, params, needs_exact_check).
+
+        `source` is the whole FROM clause: "versions v" when there is no spatial restriction,
+        else whatever joins the backend's spatial index to `versions v` (in the join order
+        it wants, independent of planner statistics).
 
         `bbox` is the box to search (already narrowed to `geom`'s bounds when both are given);
         None means no spatial restriction.
@@ -404,7 +408,7 @@ class VersionedStore(ABC):
         """Features of a layer as of a seq (default: now), filtered; ordered by feature id."""
         layer_id, meta = self._layer_id(actor, layer)
         seq = self.resolve(as_of)
-        join, clauses, args, exact = self._read_clauses(layer_id, seq, bbox, intersects)
+        source, clauses, args, exact = self._read_clauses(layer_id, seq, bbox, intersects)
         for f in filters:
             sql, fparams = self._filter_sql(meta, f)
             clauses.append(sql)
@@ -415,7 +419,7 @@ class VersionedStore(ABC):
             clauses.append(f"v.fid IN ({','.join('?' * len(fids))})")
             args.extend(fids)
         sql = (f"SELECT v.fid, v.version, {self.geom_select}, {self.props_select}, v.seq_from, "
-               f"v.seq_to FROM versions v {join} WHERE {' AND '.join(clauses)} ORDER BY v.fid")
+               f"v.seq_to FROM {source} WHERE {' AND '.join(clauses)} ORDER BY v.fid")
         if not exact:
             if limit is not None:
                 sql += " LIMIT ? OFFSET ?"
@@ -429,12 +433,12 @@ class VersionedStore(ABC):
               as_of: AsOf | int | datetime | None = None) -> int:
         layer_id, meta = self._layer_id(actor, layer)
         seq = self.resolve(as_of)
-        join, clauses, args, _ = self._read_clauses(layer_id, seq, bbox, None)
+        source, clauses, args, _ = self._read_clauses(layer_id, seq, bbox, None)
         for f in filters:
             sql, fparams = self._filter_sql(meta, f)
             clauses.append(sql)
             args.extend(fparams)
-        rows = self.query(f"SELECT COUNT(*) FROM versions v {join} WHERE {' AND '.join(clauses)}",
+        rows = self.query(f"SELECT COUNT(*) FROM {source} WHERE {' AND '.join(clauses)}",
                           args)
         return int(rows[0][0])
 
@@ -559,19 +563,19 @@ class VersionedStore(ABC):
 
     def _read_clauses(self, layer_id: int, seq: int, bbox: BBox | None,
                       geom: BaseGeometry | None) -> tuple[str, list[str], list[Any], bool]:
-        """The join and WHERE clauses (with their params, in order) for a read as of `seq`."""
+        """The FROM source and WHERE clauses (with their params, in order) for a read as of `seq`."""
         if bbox is not None:
             _check_bbox(bbox)
         if geom is not None:  # search the part of the geometry's bounds inside bbox
             gb = geom.bounds
             bbox = gb if bbox is None else (max(gb[0], bbox[0]), max(gb[1], bbox[1]),
                                             min(gb[2], bbox[2]), min(gb[3], bbox[3]))
-        join, where, params, exact = self._spatial_filter(layer_id, bbox, geom, seq)
+        source, where, params, exact = self._spatial_filter(layer_id, bbox, geom, seq)
         clauses = [where] if where else []
         args: list[Any] = list(params)
         clauses += ["v.layer_id = ?", "v.seq_from <= ?", "(v.seq_to IS NULL OR v.seq_to > ?)"]
         args += [layer_id, seq, seq]
-        return join, clauses, args, exact
+        return source, clauses, args, exact
 
     def _filter_sql(self, meta: LayerMeta, f: Filter) -> tuple[str, list[Any]]:
         """Parameterised SQL for a filter or a filter expression (And / Or / Not)."""
@@ -609,13 +613,13 @@ class VersionedStore(ABC):
                         for q in queries)
 
     def _tile_read(self, layer_id: int, q: TileQuery, seq: int) -> tuple[str, str, list[Any]]:
-        """JOIN, WHERE and params for a tile layer's rows (steps 1-2 in mapnode.mvt)."""
-        join, clauses, args, _ = self._read_clauses(layer_id, seq, q.bbox, None)
+        """FROM source, WHERE and params for a tile layer's rows (steps 1-2 in mapnode.mvt)."""
+        source, clauses, args, _ = self._read_clauses(layer_id, seq, q.bbox, None)
         clauses.append("v.geom IS NOT NULL")
         if q.min_size > 0 and not q.points:
             clauses.append("(v.maxx - v.minx >= ? OR v.maxy - v.miny >= ?)")
             args += [q.min_size, q.min_size]
-        return join, " AND ".join(clauses), args
+        return source, " AND ".join(clauses), args
 
     @abstractmethod
     def _encode_mvt_layer(self, layer_id: int, q: TileQuery, seq: int) -> bytes:

@@ -241,7 +241,7 @@ class PostGISStore(VersionedStore):
     def _spatial_filter(self, layer_id: int, bbox: BBox | None, geom: BaseGeometry | None,
                         seq: int) -> tuple[str, str, list[Any], bool]:
         if bbox is None:
-            return "", "", [], False
+            return "versions v", "", [], False
         # `&&` compares float4 index boxes (rounded outwards); the min/max columns keep the
         # exact same bbox semantics as the embedded store.
         where = ("v.geom && ST_MakeEnvelope(?, ?, ?, ?, 4490) "
@@ -252,7 +252,7 @@ class PostGISStore(VersionedStore):
         if geom is not None:
             where += " AND ST_Intersects(v.geom, ST_GeomFromWKB(?, 4490))"
             params.append(geom.wkb)
-        return "", where, params, False
+        return "versions v", where, params, False
 
     def _attr_expr(self, field: str, ftype: FieldType) -> tuple[str, list[Any]]:
         if ftype in (FieldType.INTEGER, FieldType.REAL):
@@ -267,7 +267,7 @@ class PostGISStore(VersionedStore):
 
     def _encode_mvt_layer(self, layer_id: int, q: TileQuery, seq: int) -> bytes:
         """`ST_AsMVT` over the same rows and steps as mapnode.mvt (thinning by DISTINCT ON)."""
-        join, where, args = self._tile_read(layer_id, q, seq)
+        source, where, args = self._tile_read(layer_id, q, seq)
         geom, gargs = "v.geom", []
         if not q.points:
             geom, gargs = "ST_ClipByBox2D(v.geom, ST_MakeEnvelope(?, ?, ?, ?, 4490))", list(q.bbox)
@@ -282,7 +282,7 @@ class PostGISStore(VersionedStore):
                f"(v.props - 'fid') || jsonb_build_object('fid', v.fid) AS props, "
                f"ST_AsMVTGeom({geom}, ST_MakeEnvelope(?, ?, ?, ?), ?, ?, true) AS geom FROM ("
                f"SELECT {distinct} v.fid, v.geom, v.props, floor(v.minx / ?) AS cx, "
-               f"floor(v.miny / ?) AS cy FROM versions v {join} WHERE {where} ORDER BY {order}"
+               f"floor(v.miny / ?) AS cy FROM {source} WHERE {where} ORDER BY {order}"
                f") v) t WHERE t.geom IS NOT NULL")
         params = [q.layer, q.extent, *gargs, *q.bounds, q.extent, q.buffer, *cell, *args]
         data = self.query(sql, params)[0][0]

@@ -151,24 +151,25 @@ class SQLiteStore(VersionedStore):
     def _spatial_filter(self, layer_id: int, bbox: BBox | None, geom: BaseGeometry | None,
                         seq: int) -> tuple[str, str, list[Any], bool]:
         if bbox is None:
-            return "", "", [], False
-        # A rowid IN (R*Tree search) is always planned as index search + rowid lookups, with
-        # or without planner statistics; a JOIN could be driven from a B-tree instead, which
-        # made reads linear in the number of versions on a store never analysed.
-        where = ("v.id IN (SELECT id FROM versions_rtree WHERE minx <= ? AND maxx >= ? "
-                 "AND miny <= ? AND maxy >= ? AND sfrom <= ? AND sto > ? AND lmin <= ? "
-                 "AND lmax >= ?) AND v.maxx >= ? AND v.minx <= ? AND v.maxy >= ? AND v.miny <= ?")
+            return "versions v", "", [], False
+        # CROSS JOIN keeps this order in SQLite: the R*Tree search drives, rows are fetched by
+        # rowid. Left to the planner, a store without statistics was read through
+        # versions_from instead (linear in the number of versions: bench/read_bench).
+        source = "versions_rtree r CROSS JOIN versions v ON v.id = r.id"
+        where = ("r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ? AND r.sfrom <= ? "
+                 "AND r.sto > ? AND r.lmin <= ? AND r.lmax >= ? "
+                 "AND v.maxx >= ? AND v.minx <= ? AND v.maxy >= ? AND v.miny <= ?")
         params = [bbox[2], bbox[0], bbox[3], bbox[1], seq, seq, layer_id, layer_id,
                   bbox[0], bbox[2], bbox[1], bbox[3]]
-        return "", where, params, geom is not None
+        return source, where, params, geom is not None
 
     def _attr_expr(self, field: str, ftype: FieldType) -> tuple[str, list[Any]]:
         return "json_extract(v.props, ?)", ['$."' + field.replace('"', '""') + '"']
 
     def _encode_mvt_layer(self, layer_id: int, q: TileQuery, seq: int) -> bytes:
         """Rows selected in SQL, thinned and encoded in Python (mapnode.mvt)."""
-        join, where, args = self._tile_read(layer_id, q, seq)
-        rows = self.query(f"SELECT v.fid, v.geom, v.props, v.minx, v.miny FROM versions v {join} "
+        source, where, args = self._tile_read(layer_id, q, seq)
+        rows = self.query(f"SELECT v.fid, v.geom, v.props, v.minx, v.miny FROM {source} "
                           f"WHERE {where} ORDER BY v.fid", args)
         if q.thin is not None:
             rows = mvt.thin(rows, q.thin, 3, 4)
