@@ -173,7 +173,8 @@ class _LayerJob:
         self.key = options.key or plan.source.default_key
         self.meta = self._ensure_layer()
         self.geometry = GeometryCheck(self.meta, plan.crs, options.repair, self.source)
-        self.props = PropertyCheck(self.meta, plan.source.fields, self.source)
+        self.props = PropertyCheck(self.meta, plan.source.fields, self.source,
+                                   typed=plan.source.typed)
         if self.key is None and options.replace and not self.is_new:
             w.delete_all(plan.target)
 

@@ -26,17 +26,25 @@ class PropertyCheck:
     typed source such as GeoPackage, or a CSV column whose values all fit the inferred type).
     """
 
-    def __init__(self, meta: LayerMeta, source_fields: dict[str, FieldType], source: str) -> None:
+    def __init__(self, meta: LayerMeta, source_fields: dict[str, FieldType], source: str,
+                 typed: bool = False) -> None:
         self.meta = meta
         self.source = source
         self.source_fields = source_fields
+        # With typed sources only the fields whose type differs from the layer's (or that may
+        # hold bytes) are looked at; otherwise every value is.
+        self.only: list[str] | None = [
+            n for n, t in source_fields.items()
+            if t is FieldType.JSON or meta.fields.get(n, t) is not t] if typed else None
 
     def check(self, batch: SourceBatch) -> CheckedProperties:
         problems: list[ProblemItem] = []
         values = batch.properties
         fields = self.meta.fields
         for i, props in enumerate(values):
-            for name, value in props.items():
+            names = props.items() if self.only is None else [
+                (n, props[n]) for n in self.only if n in props]
+            for name, value in names:
                 if isinstance(value, bytes | bytearray):
                     value = props[name] = base64.b64encode(value).decode()
                 ftype = fields.get(name)

@@ -23,6 +23,9 @@ class SourceLayer:
     count: int | None = None  # features, when known cheaply (for the progress bar)
     default_key: str | None = None  # a field that identifies features (e.g. OSM ids)
     extra: dict[str, Any] = field(default_factory=dict)
+    # True when every value of a field is known to have the field's type (typed columns, as
+    # from GDAL/Arrow); the importer then checks values only where the layer's type differs.
+    typed: bool = False
 
 
 @dataclass

@@ -111,7 +111,7 @@ class GdalVectorReader:
             out.append(SourceLayer(name, family, fields, info.get("crs"),
                                    count if count and count > 0 else None,
                                    extra={"geometry_name": geom_name,
-                                          "declared_type": gtype}))
+                                          "declared_type": gtype}, typed=True))
         return out
 
     def _guess_encoding(self, path: str, layer: str) -> str | None:
