@@ -11,20 +11,12 @@ import pytest
 
 from mapnode.model import Actor, Edition, Role
 from mapnode.store import VersionedStore, open_store
-
-BACKENDS = ["sqlite", "postgis"]
+from tests.support.backends import BACKENDS, backend_store
 
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[VersionedStore]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        s = open_store(str(tmp_path / "test.mapnode"))
-        yield s
-        s.close()
-        return
-    from tests.support.pg import pg_store
-
-    with pg_store() as s:
+    with backend_store(request.param, tmp_path) as s:
         yield s
 
 

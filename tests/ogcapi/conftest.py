@@ -16,8 +16,9 @@ from starlette.testclient import TestClient
 from mapnode.config import Settings
 from mapnode.http.app import create_app
 from mapnode.model import Actor, Changeset, Edition
-from mapnode.store import VersionedStore, open_store
+from mapnode.store import VersionedStore
 from tests.store import hz
+from tests.support.backends import backend_store
 
 GOV_KEY = "gov-key"
 KEYS = {GOV_KEY: {"name": "城管局", "edition": "government"}}
@@ -63,14 +64,5 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         with TestClient(create_app(settings, store=store)) as client:
             yield Served(store, client, renamed, deleted, added, before)
 
-    if request.param == "sqlite":
-        store = open_store(str(tmp_path_factory.mktemp("ogc") / "hz.mapnode"))
-        try:
-            yield from run(store)
-        finally:
-            store.close()
-        return
-    from tests.support.pg import pg_store
-
-    with pg_store() as pg:
-        yield from run(pg)
+    with backend_store(request.param, tmp_path_factory.mktemp("ogc")) as store:
+        yield from run(store)

@@ -17,10 +17,11 @@ import shapely
 from owslib.ogcapi.features import Features
 
 from mapnode.model import Actor
-from mapnode.store import VersionedStore, open_store
+from mapnode.store import VersionedStore
 from tests.ogcapi.conftest import GOV_KEY, load_hangzhou
 from tests.ogcapi.server import OgcServer
 from tests.store import hz
+from tests.support.backends import backend_store
 
 OGCTESTS = Path(ogctests.__file__).parent
 
@@ -38,17 +39,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         finally:
             srv.stop()
 
-    if request.param == "sqlite":
-        store = open_store(str(tmp / "hz.mapnode"))
-        try:
-            yield from run(store)
-        finally:
-            store.close()
-        return
-    from tests.support.pg import pg_store
-
-    with pg_store() as pg:
-        yield from run(pg)
+    with backend_store(request.param, tmp) as store:
+        yield from run(store)
 
 
 def _ogr(*args: str) -> str:

@@ -15,9 +15,10 @@ import pytest
 
 from mapnode.model import Actor
 from mapnode.services.search import PlacesService
-from mapnode.store import VersionedStore, open_store
+from mapnode.store import VersionedStore
 from tests.conftest import BACKENDS
 from tests.search import data
+from tests.support.backends import backend_store
 
 
 @dataclass
@@ -38,17 +39,7 @@ def slices(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def places(request: pytest.FixtureRequest, slices: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
     system = Actor.system()
-    if request.param == "sqlite":
-        store = open_store(str(tmp_path_factory.mktemp("search") / "s.mapnode"))
-        data.load(store, system, slices)
-        service = PlacesService(store)
-        service.gazetteer.catch_up()
-        yield Loaded(store, service, data.files(slices))
-        store.close()
-        return
-    from tests.support.pg import pg_store
-
-    with pg_store() as store:
+    with backend_store(request.param, tmp_path_factory.mktemp("search")) as store:
         data.load(store, system, slices)
         service = PlacesService(store)
         service.gazetteer.catch_up()

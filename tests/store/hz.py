@@ -68,26 +68,27 @@ def _value(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
-@cache
-def roads(bbox: BBox = WEST_LAKE_BOX) -> Slice:
-    """The OSM roads around West Lake (about 2,000 ways; fid = OSM way id)."""
-    names = list(ROAD_FIELDS)
-    geoms, values = _read(HANGZHOU_GPKG, "roads", names, bbox)
+def _slice(path: Any, layer: str, fields: dict[str, FieldType], geometry_type: GeometryType,
+           bbox: BBox) -> Slice:
+    """Features of a real layer in `bbox`; the first field is the fid."""
+    names = list(fields)
+    geoms, values = _read(path, layer, names, bbox)
     rows = tuple(Row(str(values[0][i]), geoms[i],
                      {n: _value(values[j][i]) for j, n in enumerate(names)})
                  for i in range(len(geoms)))
-    return Slice(GeometryType.LINE, dict(ROAD_FIELDS), rows)
+    return Slice(geometry_type, dict(fields), rows)
+
+
+@cache
+def roads(bbox: BBox = WEST_LAKE_BOX) -> Slice:
+    """The OSM roads around West Lake (about 2,000 ways; fid = OSM way id)."""
+    return _slice(HANGZHOU_GPKG, "roads", ROAD_FIELDS, GeometryType.LINE, bbox)
 
 
 @cache
 def amenities(bbox: BBox = WEST_LAKE_BOX) -> Slice:
     """OSM amenity points around West Lake (2024; fid = OSM node id)."""
-    names = list(AMENITY_FIELDS)
-    geoms, values = _read(AMENITIES_GPKG, "amenities_points", names, bbox)
-    rows = tuple(Row(str(values[0][i]), geoms[i],
-                     {n: _value(values[j][i]) for j, n in enumerate(names)})
-                 for i in range(len(geoms)))
-    return Slice(GeometryType.POINT, dict(AMENITY_FIELDS), rows)
+    return _slice(AMENITIES_GPKG, "amenities_points", AMENITY_FIELDS, GeometryType.POINT, bbox)
 
 
 @cache

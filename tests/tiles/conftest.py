@@ -20,8 +20,9 @@ from mapnode.http.app import create_app
 from mapnode.model import Actor, Edition, FieldType, GeometryType, LayerMeta
 from mapnode.services.tile_cache import TileCache
 from mapnode.services.tiles import TileService
-from mapnode.store import VersionedStore, open_store
+from mapnode.store import VersionedStore
 from tests.store import hz
+from tests.support.backends import backend_store
 from tests.support.data import HANGZHOU_GPKG
 
 POLY_FIELDS = {"osm_id": FieldType.INTEGER, "code": FieldType.INTEGER,
@@ -64,15 +65,8 @@ def _load(store: VersionedStore) -> int:
 
 @pytest.fixture(scope="session", params=["sqlite", "postgis"])
 def city(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
-    if request.param == "sqlite":
-        store = open_store(str(tmp_path_factory.mktemp("city") / "city.mapnode"))
-        yield City(store, "sqlite", _load(store))
-        store.close()
-        return
-    from tests.support.pg import pg_store
-
-    with pg_store() as store:
-        yield City(store, "postgis", _load(store))
+    with backend_store(request.param, tmp_path_factory.mktemp("city")) as store:
+        yield City(store, request.param, _load(store))
 
 
 @pytest.fixture
