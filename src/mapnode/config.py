@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     port: int = 8000
     ogcapi_max_limit: int = Field(10_000, ge=1, description="OGC API 每次最多返回的要素数 / "
                                   "maximum features per OGC API response (larger limit: 400)")
+    wms_max_width: int = Field(4096, ge=1, description="WMS 图像最大宽度 / maximum GetMap WIDTH")
+    wms_max_height: int = Field(4096, ge=1, description="WMS 图像最大高度 / maximum GetMap HEIGHT")
+    wms_max_pixels: int = Field(4096 * 4096, ge=1,
+                                description="WMS 图像最大像素数 / maximum WIDTH×HEIGHT")
+    wms_render_timeout: float = Field(30.0, gt=0, description="WMS 出图超时（秒）/ render timeout s")
     api_keys: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='API 密钥 / keys: {"key": {"name": …, "edition": "government"}}')
