@@ -14,7 +14,8 @@ How to use it (WFS, WMTS, WMS):
   * WFS 2.0 / WMTS 1.0 (OWS 1.1): `ows_exception_response(err, version="2.0.0")`;
     WFS 1.1.0 (OWS 1.0): `ows_exception_response(err, version="1.1.0", ows="1.0.0")`.
 - Domain errors (`mapnode.errors.MapnodeError`) become OGC errors with
-  `OgcError.from_domain(exc, code=…, locator=…)`; `NotFound` keeps the message and
+  `OgcError.from_domain(exc, code=…, locator=…)`; the context keys `ogc_code` and
+  `parameter` give code and locator when not passed; `NotFound` keeps the message and
   answers 400 unless a status is given (WMS clients expect 400/200, never 404).
 - Parse request bodies (WFS POST, FES filters) with `parse_xml(body)`: lxml with entity
   resolution, DTD loading and network access off, any DOCTYPE refused (so entity bombs and
@@ -80,10 +81,13 @@ class OgcError(Exception):
     @classmethod
     def from_domain(cls, exc: MapnodeError, *, code: str | None = None,
                     locator: str | None = None, status: int | None = None) -> OgcError:
-        """Wrap a domain error; `parameter` in its context becomes the locator."""
+        """Wrap a domain error; `parameter` in its context becomes the locator and
+        `ogc_code` the code (so domain code can name an OGC code without importing this)."""
+        context = {k: str(v) for k, v in exc.context.items()}
+        code = code or context.pop("ogc_code", None)
         if code is None:
             code = "InvalidParameterValue" if isinstance(exc, NotFound) else "NoApplicableCode"
-        context = {k: str(v) for k, v in exc.context.items()}
+        context.pop("ogc_code", None)
         locator = locator or context.pop("parameter", None)
         return cls(code, exc.message_zh, exc.message_en, locator, status, context)
 
