@@ -225,7 +225,7 @@ def _op(summary: str, params: list[tuple[str, str, str, bool]]) -> dict[str, Any
 
 
 _Q = ("q", "string", "关键词（≤100 字）/ keyword", False)
-_PAGING = [("limit", "integer", "1–100", False), ("offset", "integer", "0–10000", False)]
+_PAGING = [("limit", "integer", "1–300", False), ("offset", "integer", "0–10000", False)]
 _POINT = [("lon", "number", "经度 / longitude", False), ("lat", "number", "纬度 / latitude", False)]
 PATHS: dict[str, Any] = {
     "/api/search": _op("地名搜索 / search places (GeoJSON)", [
@@ -238,7 +238,7 @@ PATHS: dict[str, Any] = {
         ("prefer_admin", "string", "优先的区划 / preferred division", False),
         ("counts", "boolean", "按区划计数 / counts per division", False), *_PAGING]),
     "/api/suggest": _op("输入提示 / suggest (prefix, pinyin, initials)",
-                        [_Q, ("limit", "integer", "1–100", False), *_POINT]),
+                        [_Q, ("limit", "integer", "1–300", False), *_POINT]),
     "/api/geocode": _op("地理编码 / geocode", [("address", "string", "地址 / address", True)]),
     "/api/reverse": _op("逆地理编码 / reverse geocode", [
         ("lon", "number", "经度", True), ("lat", "number", "纬度", True),

@@ -38,7 +38,7 @@ class SearchConfig:
     boundaries_layer: str = "admin_boundaries"  # county polygons with `adcode`
     code_field: str = "adcode"
     max_radius_m: float = 50_000.0
-    max_limit: int = 100
+    max_limit: int = 300  # 天地图 allows count up to 300
     max_offset: int = 10_000
     max_keyword: int = 100
 

@@ -136,6 +136,10 @@ class PlacesService:
             return None
         return self.gazetteer.divisions.full_name(code) if code in self.gazetteer.divisions else None
 
+    def visible_level(self, actor: Actor, level: Level) -> bool:
+        """Whether the actor may see the divisions of `level` (their layer's edition)."""
+        return self._visible_level(actor, level)
+
     def _visible_level(self, actor: Actor, level: Level) -> bool:
         layers = self.config.admin_layers
         if level > len(layers):
