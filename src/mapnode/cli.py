@@ -267,5 +267,7 @@ def serve_cmd(store: str, host: str, port: int, workers: int) -> None:
                 workers=workers, log_level="info")
 
 
+main.add_command(__import__("mapnode.cli_geocode", fromlist=["geocode_cmd"]).geocode_cmd)
+
 if __name__ == "__main__":
     main()
