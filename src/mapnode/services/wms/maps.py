@@ -104,9 +104,9 @@ def groups(store: VersionedStore, actor: Actor, names: list[str],
 
 def get_map(store: VersionedStore, actor: Actor, q: MapQuery) -> bytes:
     """The map image in `q.fmt`."""
+    parts = groups(store, actor, q.layers)
     from mapnode.render import render_map
 
-    parts = groups(store, actor, q.layers)
     seq = as_of(store, q)
     common = {"bbox": q.bbox, "crs": q.crs.render_crs, "width": q.width, "height": q.height,
               "as_of": seq}
@@ -146,10 +146,10 @@ def blank(q: MapQuery) -> bytes:
 
 def get_legend(store: VersionedStore, actor: Actor, p: Params) -> tuple[bytes, str]:
     """GetLegendGraphic: LAYER, FORMAT (png by default), optional WIDTH/HEIGHT (20 px)."""
-    from mapnode.render import legend_image
-
     name = p.require("LAYER")
     meta = resolve_layer(store, actor, name, "LAYER")
+    from mapnode.render import legend_image
+
     style = p.get("STYLE") or ""
     if style not in ("", "default"):
         raise fail("StyleNotDefined", "STYLE", "样式不存在", "style not defined", value=style)
