@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, store: VersionedStore | None = 
 # One module per protocol; each exports `routes() -> list[BaseRoute]`, parses requests, calls
 # one service and renders. Add a module here to mount it.
 PROTOCOL_MODULES: list[str] = ["mapnode.http.ogcapi", "mapnode.http.tiles", "mapnode.http.places",
-                               "mapnode.http.assets", "mapnode.http.wmts",
+                               "mapnode.http.assets", "mapnode.http.wmts", "mapnode.http.styles",
                                "mapnode.http.tianditu", "mapnode.http.wms"]
 
 
