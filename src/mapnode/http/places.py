@@ -20,12 +20,14 @@ from starlette.routing import BaseRoute, Route
 
 from mapnode.errors import InvalidParameter
 from mapnode.http.auth import actor_of
-from mapnode.services.search import Hit, PlacesService, Query
+from mapnode.services.search import Hit, PlacesService, Query, batch
 from mapnode.services.search.config import KINDS
 from mapnode.services.search.service import bad
 
 _LOCK = threading.Lock()
 MAX_POLYGON_CHARS = 100_000
+MAX_BATCH_BYTES = 2_000_000
+MAX_BATCH_ROWS = 5_000
 
 
 def routes() -> list[BaseRoute]:
@@ -33,6 +35,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/search", search),
         Route("/api/suggest", suggest),
         Route("/api/geocode", geocode),
+        Route("/api/geocode/batch", geocode_batch, methods=["POST"]),
         Route("/api/reverse", reverse),
         Route("/api/admin", admin_lookup),
         Route("/api/admin/{code}", admin),
@@ -193,6 +196,51 @@ async def geocode(request: Request) -> Response:
                                  "parsed": r.parsed}}, "application/geo+json")
 
 
+async def geocode_batch(request: Request) -> Response:
+    """POST a CSV (text/csv; `address_column` names the column, default 地址) → the CSV with
+    lon, lat, level, confidence, matched_name, admin_code; or a JSON list of addresses (strings
+    or {"address": …}) → a JSON list of results. At most MAX_BATCH_BYTES and MAX_BATCH_ROWS."""
+    svc, actor = service_of(request), actor_of(request)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BATCH_BYTES:
+            return _too_large(f"请求体超过 {MAX_BATCH_BYTES // 1_000_000} MB",
+                              f"body larger than {MAX_BATCH_BYTES // 1_000_000} MB")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        try:
+            items = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise bad("body", "请求体不是有效的 JSON", "body is not valid JSON") from None
+        if not isinstance(items, list) or not all(
+                isinstance(i, str) or (isinstance(i, dict) and isinstance(i.get("address"), str))
+                for i in items):
+            raise bad("body", "应为地址列表（字符串或 {\"address\": …}）",
+                      "must be a list of addresses (strings or {\"address\": …})")
+        if len(items) > MAX_BATCH_ROWS:
+            return _too_large(f"超过 {MAX_BATCH_ROWS} 条", f"more than {MAX_BATCH_ROWS} addresses")
+        addresses = [i if isinstance(i, str) else i["address"] for i in items]
+        results = await run_in_threadpool(batch.geocode_all, svc, actor, addresses)
+        return _json({"results": [{"address": a, **r} for a, r in zip(addresses, results,
+                                                                       strict=True)]})
+    if kind not in ("text/csv", "text/plain", "application/csv", ""):
+        raise bad("content-type", "请求体应为 text/csv 或 application/json",
+                  "body must be text/csv or application/json", kind)
+    table = batch.read_table(body, request.query_params.get("address_column"), "body")
+    if len(table.rows) > MAX_BATCH_ROWS:
+        return _too_large(f"超过 {MAX_BATCH_ROWS} 行", f"more than {MAX_BATCH_ROWS} rows")
+    results = await run_in_threadpool(batch.geocode_all, svc, actor,
+                                      [r[table.column] for r in table.rows])
+    return Response(batch.write_table(table, results), media_type="text/csv; charset=utf-8")
+
+
+def _too_large(zh: str, en: str) -> Response:
+    return Response(orjson.dumps({"type": "urn:mapnode:error:too_large", "title": zh,
+                                  "title_en": en, "status": 413}), status_code=413,
+                    media_type="application/problem+json")
+
+
 async def reverse(request: Request) -> Response:
     svc = service_of(request)
     point = _point(request, required=True)
@@ -240,6 +288,14 @@ PATHS: dict[str, Any] = {
     "/api/suggest": _op("输入提示 / suggest (prefix, pinyin, initials)",
                         [_Q, ("limit", "integer", "1–300", False), *_POINT]),
     "/api/geocode": _op("地理编码 / geocode", [("address", "string", "地址 / address", True)]),
+    "/api/geocode/batch": {"post": {
+        "summary": "批量地理编码 / batch geocode (CSV or JSON list; ≤2 MB, ≤5000 rows)",
+        "parameters": [{"name": "address_column", "in": "query", "required": False,
+                        "schema": {"type": "string"}, "description": "地址列 / column (地址)"}],
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}},
+                                    "application/json": {"schema": {"type": "array"}}}},
+        "responses": {"200": {"description": "CSV or JSON"},
+                      "400": {"description": "problem JSON"}, "413": {"description": "too large"}}}},
     "/api/reverse": _op("逆地理编码 / reverse geocode", [
         ("lon", "number", "经度", True), ("lat", "number", "纬度", True),
         ("radius", "number", "米 / metres", False)]),
