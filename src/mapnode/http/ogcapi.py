@@ -23,6 +23,12 @@ from mapnode.http.auth import actor_of
 from mapnode.http.ogcapi_openapi import openapi
 from mapnode.services import features as svc
 from mapnode.services.features_crs import CRS84
+from mapnode.services.tilesets import (
+    TILES_CONFORMANCE,
+    TILESETS_VECTOR_REL,
+    TILING_SCHEMES_REL,
+    TMS_CONFORMANCE,
+)
 from mapnode.store import VersionedStore
 
 PREFIX = "/ogcapi"
@@ -43,12 +49,16 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    *TILES_CONFORMANCE,
+    *TMS_CONFORMANCE,
 ]
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
 def routes() -> list[BaseRoute]:
+    from mapnode.http import ogcapi_tiles
+
     return [
         Route(PREFIX, landing), Route(PREFIX + "/", landing),
         Route(PREFIX + "/conformance", conformance),
@@ -58,6 +68,7 @@ def routes() -> list[BaseRoute]:
         Route(PREFIX + "/collections/{cid}/items", items),
         Route(PREFIX + "/collections/{cid}/items/{fid}", item),
         Route(PREFIX + "/collections/{cid}/queryables", queryables),
+        *ogcapi_tiles.routes(PREFIX),
         Route(PREFIX + "/{rest:path}", not_found),
     ]
 
@@ -169,6 +180,10 @@ async def landing(request: Request) -> Response:
              "title": "符合性声明 / conformance"},
             {"href": _with(request, base + "/collections"), "rel": "data", "type": JSON,
              "title": "要素集合 / collections"},
+            {"href": _with(request, base + "/tiles"), "rel": TILESETS_VECTOR_REL, "type": JSON,
+             "title": "底图矢量瓦片 / base map vector tilesets"},
+            {"href": _with(request, base + "/tileMatrixSets"), "rel": TILING_SCHEMES_REL,
+             "type": JSON, "title": "瓦片矩阵集 / tile matrix sets"},
         ],
     }
     return _render(request, body, JSON, lambda: html.landing(body, _key(request)))
@@ -196,6 +211,8 @@ def _collection_body(request: Request, described: dict[str, Any]) -> dict[str, A
         {"href": _with(request, url + "/queryables"), "type": SCHEMA,
          "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
          "title": "可查询属性 / queryables"},
+        *([{"href": _with(request, url + "/tiles"), "rel": TILESETS_VECTOR_REL, "type": JSON,
+            "title": "矢量瓦片 / vector tilesets"}] if described["geometryType"] != "none" else []),
     ]}
 
 

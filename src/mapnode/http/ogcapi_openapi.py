@@ -88,6 +88,35 @@ def _collection_paths(meta: LayerMeta) -> dict[str, Any]:
     }
 
 
+MVT = {"application/vnd.mapbox-vector-tile": {"schema": {"type": "string", "format": "binary"}}}
+JSON_ONLY = {"application/json": {"schema": {"type": "object"}}}
+
+
+def _path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema,
+            "description": description}
+
+
+def _tile_paths(prefix: str, op: str, title: str) -> dict[str, Any]:
+    """OGC API Tiles paths of the base map (prefix "") or of one collection."""
+    tms = _path("tileMatrixSetId", "瓦片矩阵集 / tile matrix set",
+                {"type": "string", "enum": ["WebMercatorQuad", "CGCS2000Quad", "WorldCRS84Quad"]})
+    tile = [tms, *(_path(n, d, {"type": "integer", "minimum": 0})
+                   for n, d in (("tileMatrix", "级别 / level"), ("tileRow", "行 / row"),
+                                ("tileCol", "列 / column")))]
+    tile_get = _get(f"矢量瓦片 / vector tile: {title}",
+                    [*tile, _param("f", {"type": "string", "enum": ["mvt"]}, "格式 / format"),
+                     _ref("datetime")], MVT, f"tile_{op}", True)
+    tile_get["get"]["responses"]["204"] = {"description": "空瓦片 / empty tile"}
+    return {
+        prefix + "/tiles": _get(f"瓦片集 / tilesets: {title}", [], JSON_ONLY, f"tilesets_{op}",
+                                True),
+        prefix + "/tiles/{tileMatrixSetId}": _get(f"瓦片集 / tileset: {title}", [tms], JSON_ONLY,
+                                                  f"tileset_{op}", True),
+        prefix + "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": tile_get,
+    }
+
+
 def openapi(base: str, metas: list[LayerMeta], settings: Settings) -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/": _get("首页 / landing page", [_ref("f")], FORMATS, "landing"),
@@ -97,11 +126,21 @@ def openapi(base: str, metas: list[LayerMeta], settings: Settings) -> dict[str, 
                       "text/html": {"schema": {"type": "string"}}}, "api"),
         "/collections": _get("要素集合 / collections", [_ref("f")], FORMATS, "collections"),
     }
+    paths["/tileMatrixSets"] = _get("瓦片矩阵集 / tile matrix sets", [], JSON_ONLY,
+                                    "tile_matrix_sets")
+    paths["/tileMatrixSets/{tileMatrixSetId}"] = _get(
+        "瓦片矩阵集 / tile matrix set",
+        [_path("tileMatrixSetId", "瓦片矩阵集 / tile matrix set", {"type": "string"})],
+        JSON_ONLY, "tile_matrix_set", True)
+    paths.update(_tile_paths("", "basemap", "底图 / base map"))
     for meta in metas:
         paths.update(_collection_paths(meta))
+        if meta.geometry_type.value != "none":
+            paths.update(_tile_paths(f"/collections/{meta.name}", meta.name,
+                                     meta.title_zh or meta.name))
     return {
         "openapi": "3.0.3",
-        "info": {"title": f"{settings.node_title_zh} · OGC API Features",
+        "info": {"title": f"{settings.node_title_zh} · OGC API Features & Tiles",
                  "description": settings.node_title_en, "version": __version__,
                  "license": {"name": "Apache-2.0"}},
         "servers": [{"url": base}],
