@@ -156,7 +156,10 @@ def get_legend(store: VersionedStore, actor: Actor, p: Params) -> tuple[bytes, s
     fmt = parse_format(p.get("FORMAT") or "image/png")
     width = parse_size(p, "WIDTH", 512) if p.get("WIDTH") else 20
     height = parse_size(p, "HEIGHT", 512) if p.get("HEIGHT") else 20
-    data = legend_image(store, actor, style=BASEMAP if meta is not None else name,
-                        layer=None if meta is None else name, width=width, height=height,
+    if meta is None:
+        from mapnode.services.wms.legend import style_legend
+
+        return style_legend(store, actor, name, fmt), MEDIA[fmt]
+    data = legend_image(store, actor, style=BASEMAP, layer=name, width=width, height=height,
                         fmt=fmt)
     return data, MEDIA[fmt]
