@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, store: VersionedStore | None = 
 # one service and renders. Add a module here to mount it.
 PROTOCOL_MODULES: list[str] = ["mapnode.http.ogcapi", "mapnode.http.tiles", "mapnode.http.places",
                                "mapnode.http.assets", "mapnode.http.wmts", "mapnode.http.styles",
-                               "mapnode.http.tianditu", "mapnode.http.wms"]
+                               "mapnode.http.tianditu", "mapnode.http.wms", "mapnode.http.wfs"]
 
 
 def app_from_env() -> Starlette:
