@@ -14,8 +14,8 @@ XSD_TYPES = {FieldType.STRING: "xsd:string", FieldType.INTEGER: "xsd:long",
              FieldType.REAL: "xsd:double", FieldType.BOOLEAN: "xsd:boolean",
              FieldType.DATE: "xsd:date", FieldType.DATETIME: "xsd:dateTime",
              FieldType.JSON: "xsd:string"}
-GEOMETRY_TYPES = {"point": "gml:PointPropertyType", "line": "gml:CurvePropertyType",
-                  "polygon": "gml:SurfacePropertyType"}
+GEOMETRY_TYPES = {"point": "gml:PointPropertyType", "line": "gml:LineStringPropertyType",
+                  "polygon": "gml:PolygonPropertyType"}
 GML_XSD = {"2.0.0": (GML32, "http://schemas.opengis.net/gml/3.2.1/gml.xsd",
                      "gml:AbstractFeatureType", "gml:AbstractFeature"),
            "1.1.0": (GML311, "http://schemas.opengis.net/gml/3.1.1/base/gml.xsd",
