@@ -17,6 +17,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from mapnode.assets.fonts import BOLD, FACES
+from mapnode.styles import palette
 
 ICON = 20        # icon size in CSS pixels
 SUPER = 4        # drawn at this factor, then reduced
@@ -26,8 +27,12 @@ Draw = Callable[[ImageDraw.ImageDraw, float], None]  # draws the white sign in a
 @dataclass(frozen=True)
 class Icon:
     name: str
-    colour: str
     sign: str | Draw  # a character or a drawing function
+
+    @property
+    def colour(self) -> str:
+        """The style's colour for this icon (the server renderer draws the same colour)."""
+        return palette.ICON_COLOURS[self.name]
 
 
 def _dot(d: ImageDraw.ImageDraw, s: float) -> None:
@@ -46,17 +51,17 @@ def _tree(d: ImageDraw.ImageDraw, s: float) -> None:
 
 
 ICONS = [
-    Icon("poi-default", "#6b7a8f", _dot),
-    Icon("poi-restaurant", "#e8793a", "食"),
-    Icon("poi-school", "#3f7fd0", "学"),
-    Icon("poi-hospital", "#d83c3c", _cross),
-    Icon("poi-bank", "#b08a1e", "¥"),
-    Icon("poi-shop", "#c2569b", "购"),
-    Icon("poi-hotel", "#7a5bc7", "宿"),
-    Icon("poi-park", "#3c9a4b", _tree),
-    Icon("poi-government", "#9b2c2c", "政"),
-    Icon("station-rail", "#1f4e8c", "铁"),
-    Icon("station-bus", "#1d8a8a", "交"),
+    Icon("poi-default", _dot),
+    Icon("poi-restaurant", "食"),
+    Icon("poi-school", "学"),
+    Icon("poi-hospital", _cross),
+    Icon("poi-bank", "¥"),
+    Icon("poi-shop", "购"),
+    Icon("poi-hotel", "宿"),
+    Icon("poi-park", _tree),
+    Icon("poi-government", "政"),
+    Icon("station-rail", "铁"),
+    Icon("station-bus", "交"),
 ]
 MARKER = "marker"
 NAMES = [i.name for i in ICONS] + [MARKER]
@@ -85,7 +90,7 @@ def _marker(ratio: int) -> Image.Image:
     w, h = ICON * ratio * SUPER, int(ICON * 1.5) * ratio * SUPER
     img = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     d = ImageDraw.Draw(img)
-    for pad, colour in ((0.0, "white"), (w * 0.07, "#d83c3c")):
+    for pad, colour in ((0.0, "white"), (w * 0.07, palette.ICON_COLOURS[MARKER])):
         r = w / 2 - pad
         d.ellipse((w / 2 - r, w / 2 - r, w / 2 + r, w / 2 + r), fill=colour)
         d.polygon([(w / 2 - r * 0.87, w / 2 + r * 0.5), (w / 2 + r * 0.87, w / 2 + r * 0.5),
