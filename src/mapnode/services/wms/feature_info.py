@@ -100,6 +100,8 @@ def _search_area(q: InfoQuery) -> tuple[tuple[float, float], tuple[float, float,
 
 def feature_info(store: Any, actor: Actor, q: InfoQuery) -> list[Feature]:
     """The features under the click, nearest first, at most FEATURE_COUNT in all."""
+    for name in q.map.layers:
+        resolve_layer(store, actor, name, "LAYERS")
     for name in q.query_layers:
         if name not in q.map.layers:
             raise fail("LayerNotDefined", "QUERY_LAYERS", "查询图层不在 LAYERS 中",

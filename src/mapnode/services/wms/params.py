@@ -125,7 +125,7 @@ def parse_crs(text: str, ver: str) -> MapCrs:
     parameter = "CRS" if ver == "1.3.0" else "SRS"
     code = "InvalidCRS" if ver == "1.3.0" else "InvalidSRS"
     value = text.strip().upper()
-    if value in (CRS84, "OGC:CRS84"):
+    if value in (CRS84, "OGC:CRS84") and ver == "1.3.0":
         return MapCrs(CRS84, 4326, False)
     m = re.fullmatch(r"(?:EPSG:|URN:OGC:DEF:CRS:EPSG::)(\d+)", value)
     if m and int(m[1]) in SUPPORTED_EPSG:
@@ -153,7 +153,13 @@ def parse_bbox(text: str, crs: MapCrs) -> tuple[float, float, float, float]:
     if a0 >= a1 or b0 >= b1:
         raise fail("InvalidParameterValue", "BBOX", "BBOX 的最小值必须小于最大值",
                    "BBOX minimum must be less than maximum", value=text)
-    return (b0, a0, b1, a1) if crs.north_first else (a0, b0, a1, b1)
+    box = (b0, a0, b1, a1) if crs.north_first else (a0, b0, a1, b1)
+    if crs.epsg in (4490, 4326) and not (box[0] >= -180 and box[2] <= 180
+                                         and box[1] >= -90 and box[3] <= 90):
+        raise fail("InvalidParameterValue", "BBOX", "BBOX 超出经纬度范围（注意轴序）",
+                   "BBOX outside longitude/latitude limits (check the axis order)", value=text,
+                   axis_order="lat,lon" if crs.north_first else "lon,lat")
+    return box
 
 
 def parse_size(p: Params, name: str, maximum: int) -> int:
