@@ -89,7 +89,7 @@ def test_tilejson(client: TestClient) -> None:
     ("/tiles/roads/w/1/0/0.mvt?datetime=yesterday", 400),
     ("/tiles/nope/w/1/0/0.mvt", 404),
     ("/tiles/roads/EPSG:9999/1/0/0.mvt", 404),
-    ("/tiles/roads/w/1/0/0.png", 404),
+    ("/tiles/roads/w/1/0/0.gif", 404),
     ("/tiles/roads/w/1/0/0", 404),
     ("/tiles/nope/w/tilejson.json", 404),
     ("/tiles/gov_roads/w/1/0/0.mvt", 404),  # hidden from the public: not found

@@ -1,11 +1,15 @@
-"""Vector tile routes: parse, call `services.tiles`, render.
+"""Tile routes: parse, call `services.tiles`, render.
 
 - `/tiles/{tileset}/{tms}/{z}/{x}/{y}.mvt` (or `.pbf`): tileset = a layer name or `basemap`;
   tms = WebMercatorQuad | CGCS2000Quad | WorldCRS84Quad, or 天地图's `w` / `c`.
   Optional `seq=` or `datetime=` (RFC 3339 instant) for the data as it was then.
   Gzip (decompressed for clients that do not accept it), ETag, Cache-Control, 304 on
   If-None-Match, `X-Cache: hit|miss|empty`; an empty tile is 204 and is not stored.
-- `/tiles/{tileset}/{tms}/tilejson.json`: TileJSON 3.0.0.
+- `/tiles/{tileset}/{tms}/{z}/{x}/{y}.png` (`.jpg`, `.jpeg`, `.webp`; `{y}@2x.png` for 512 px):
+  raster tiles rendered from the map style; tileset = `basemap`, `labels`, `imagery` or a
+  layer. Same parameters and headers; an empty transparent tile is a real empty PNG.
+- `/tiles/{tileset}/{tms}/tilejson.json`: TileJSON 3.0.0 (`format=png|jpg|webp` for raster
+  tiles; `labels`, `imagery` and raster layers are raster tilesets).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from mapnode.errors import InvalidParameter
 from mapnode.http.auth import actor_of
-from mapnode.services.tiles import TileResult, TileService, check_format
+from mapnode.services.tiles import FORMATS, TileResult, TileService, check_format
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 VARY = "Accept-Encoding, Authorization, X-API-Key"
@@ -49,12 +53,16 @@ async def tile(request: Request) -> Response:
     p = request.path_params
     y_text, _, fmt = str(p["tile"]).rpartition(".")
     check_format(fmt)
+    scale = 1
+    if y_text.endswith("@2x") and fmt not in FORMATS:
+        y_text, scale = y_text.removesuffix("@2x"), 2
     z, x, y = _int("z", p["z"]), _int("x", p["x"]), _int("y", y_text)
     q = request.query_params
     seq = _int("seq", q["seq"]) if "seq" in q else None
     time = _instant(q["datetime"]) if "datetime" in q else None
-    result = await run_in_threadpool(service(request).tile, actor_of(request), p["tileset"],
-                                     p["tms"], z, x, y, seq=seq, time=time)
+    kwargs = {"fmt": fmt, "scale": scale} if fmt not in FORMATS else {}
+    result = await run_in_threadpool(lambda: service(request).tile(
+        actor_of(request), p["tileset"], p["tms"], z, x, y, seq=seq, time=time, **kwargs))
     return _render(request, result)
 
 
@@ -66,6 +74,8 @@ def _render(request: Request, r: TileResult) -> Response:
         return Response(status_code=304, headers=headers)
     if not r.data:
         return Response(status_code=204, headers=headers)
+    if not r.gzipped:
+        return Response(r.data, media_type=r.media_type, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", ""):
         headers["Content-Encoding"] = "gzip"
         return Response(r.data, media_type=MVT_TYPE, headers=headers)
@@ -82,8 +92,11 @@ async def tilejson(request: Request) -> Response:
     base = str(request.base_url).rstrip("/")
     tk = request.query_params.get("tk")
     query = "?" + urlencode({"tk": tk}) if tk else ""
+    fmt = request.query_params.get("format")
+    if fmt is not None:
+        check_format(fmt)
     body = await run_in_threadpool(service(request).tilejson, actor_of(request), p["tileset"],
-                                   p["tms"], base, query)
+                                   p["tms"], base, query, fmt)
     return JSONResponse(body, headers={"Cache-Control": "no-cache", "Vary": VARY})
 
 

@@ -31,8 +31,18 @@ from mapnode.errors import InvalidParameter, NotFound
 from mapnode.grids import GRIDS, TILE_SIZE, Grid, grid
 from mapnode.model import Actor, GeometryType, LayerKind, LayerMeta
 from mapnode.mvt import TileQuery
+from mapnode.render import MEDIA_TYPES
+from mapnode.services.raster_tiles import (
+    RASTER_FORMATS,
+    cache_style,
+    check_scale,
+    raster_format,
+    raster_tileset,
+    render_tile,
+)
 from mapnode.services.tile_cache import TileCache, TileKey, tileset_key
 from mapnode.store import VersionedStore
+from mapnode.styles import STYLES
 
 MAX_TILE_BYTES = 500 * 1024
 MAX_ATTEMPTS = 4
@@ -40,6 +50,7 @@ EXTENT = 4096
 BUFFER = 64
 BASEMAP = "basemap"
 FORMATS = {"mvt", "pbf"}
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
 THIN_BELOW_M_PER_PX = 2.0
 THIN_CELL_PX = 8
 _ORDER = {GeometryType.POLYGON: 0, GeometryType.LINE: 1, GeometryType.POINT: 2}
@@ -55,6 +66,11 @@ class TileResult:
     seq: int
     immutable: bool  # a tile as of a past seq never changes
     public: bool  # the caller's scope is the public one (shared caches may keep it)
+    media_type: str = MVT_TYPE  # an image type for raster tiles (their data is not gzip)
+
+    @property
+    def gzipped(self) -> bool:
+        return self.media_type == MVT_TYPE
 
 
 def tileset_layers(store: VersionedStore, actor: Actor, tileset: str) -> list[LayerMeta]:
@@ -119,7 +135,12 @@ class TileService:
 
     def tile(self, actor: Actor, tileset: str, tms: str, z: int, x: int, y: int, *,
              seq: int | None = None, time: datetime | None = None,
-             style: str = "default") -> TileResult:
+             style: str = "default", fmt: str = "mvt", scale: int = 1) -> TileResult:
+        """One tile: MVT (gzip bytes) for `fmt` mvt/pbf, else an image (png, jpg/jpeg, webp;
+        `scale` 2 for 512 px) rendered from the map style; see services.raster_tiles."""
+        if fmt not in FORMATS:
+            return self._raster(actor, tileset, tms, z, x, y, seq, time, raster_format(fmt),
+                                scale)
         g = grid(tms)
         g.check(z, x, y)
         metas = tileset_layers(self.store, actor, tileset)
@@ -139,6 +160,28 @@ class TileService:
         self.cache.put(key, data, self.store, at, [m.name for m in metas], g)
         return TileResult(data, etag_of(data), "miss", at, immutable, public)
 
+    def _raster(self, actor: Actor, tileset: str, tms: str, z: int, x: int, y: int,
+                seq: int | None, time: datetime | None, fmt: str, scale: int) -> TileResult:
+        check_scale(scale)
+        g = grid(tms)
+        g.check(z, x, y)
+        ts = raster_tileset(self.store, actor, tileset)
+        current = self.cache.follow(self.store)
+        at, immutable = self._resolve(current, seq, time)
+        scope = policy.scope_key(actor)
+        key = TileKey(g.id, ts.cache_dir, cache_style(ts, fmt, scale), scope, z, x, y,
+                      None if at == current and seq is None and time is None else at)
+        public = scope == policy.scope_key(Actor.anonymous())
+        media = MEDIA_TYPES[fmt]
+        cached = self.cache.get(key)
+        if cached is not None:
+            return TileResult(cached, etag_of(cached), "hit", at, immutable, public, media)
+        data, empty = render_tile(self.store, actor, ts, g, z, x, y, fmt, scale, at)
+        if empty:
+            return TileResult(data, etag_of(data), "empty", at, immutable, public, media)
+        self.cache.put(key, data, self.store, at, list(ts.depends_on), g)
+        return TileResult(data, etag_of(data), "miss", at, immutable, public, media)
+
     def _resolve(self, current: int, seq: int | None, time: datetime | None) -> tuple[int, bool]:
         """The seq a request names, and whether its tile can never change."""
         if seq is not None and time is not None:
@@ -156,9 +199,14 @@ class TileService:
         return current, False
 
     def tilejson(self, actor: Actor, tileset: str, tms: str, base_url: str,
-                 query: str = "") -> dict[str, Any]:
+                 query: str = "", fmt: str | None = None) -> dict[str, Any]:
         """TileJSON 3.0.0 for a tileset in a grid (`base_url` without a trailing slash;
-        `query`, e.g. `?tk=…`, is added to the tile URLs so a keyed client keeps its key)."""
+        `query`, e.g. `?tk=…`, is added to the tile URLs so a keyed client keeps its key).
+        `fmt` None: vector tiles, except for `labels`, `imagery` and raster layers."""
+        if fmt is None:
+            fmt = "mvt" if _vector_tileset(self.store, actor, tileset) else "png"
+        if fmt not in FORMATS:
+            return self._raster_tilejson(actor, tileset, tms, base_url, query, fmt)
         g = grid(tms)
         metas = tileset_layers(self.store, actor, tileset)
         attribution = " · ".join(sorted({m.attribution for m in metas if m.attribution}))
@@ -186,14 +234,44 @@ class TileService:
         }
 
 
+    def _raster_tilejson(self, actor: Actor, tileset: str, tms: str, base_url: str,
+                         query: str, fmt: str) -> dict[str, Any]:
+        g = grid(tms)
+        raster_format(fmt)
+        ts = raster_tileset(self.store, actor, tileset)
+        metas = [m for m in self.store.layers(actor) if m.name in ts.depends_on]
+        one = metas[0] if ts.layers and metas else None
+        zh, en = STYLES.get(tileset, (one.title_zh if one else tileset,
+                                      one.title_en if one else tileset))
+        bounds = ([-180.0, -85.0511287798066, 180.0, 85.0511287798066] if not g.geographic
+                  else [-180.0, -90.0, 180.0, 90.0])
+        return {
+            "tilejson": "3.0.0", "name": zh or en, "description": en,
+            "version": "1.0.0",
+            "attribution": " · ".join(sorted({m.attribution for m in metas if m.attribution})),
+            "scheme": "xyz", "format": fmt, "tileSize": TILE_SIZE,
+            "tiles": [f"{base_url}/tiles/{tileset}/{g.id}/{{z}}/{{x}}/{{y}}.{fmt}{query}"],
+            "minzoom": g.minzoom, "maxzoom": g.maxzoom, "bounds": bounds,
+            "crs": f"EPSG:{g.srid}", "tileMatrixSet": g.id,
+        }
+
+
+def _vector_tileset(store: VersionedStore, actor: Actor, tileset: str) -> bool:
+    if tileset in STYLES:
+        return tileset == BASEMAP
+    return store.layer(actor, tileset).kind is LayerKind.VECTOR
+
+
 def _field_kind(ftype: str) -> str:
     return {"integer": "Number", "real": "Number", "boolean": "Boolean"}.get(ftype, "String")
 
 
 def check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
+    """Vector (mvt, pbf) and raster (png, jpg, jpeg, webp) tile formats; NotFound otherwise."""
+    if fmt not in FORMATS and fmt not in RASTER_FORMATS:
         raise NotFound("不支持的瓦片格式", "unsupported tile format",
-                       {"format": fmt, "supported": ", ".join(sorted(FORMATS))})
+                       {"format": fmt, "supported": ", ".join([*sorted(FORMATS),
+                                                               *RASTER_FORMATS])})
 
 
 __all__ = ["BASEMAP", "GRIDS", "MAX_TILE_BYTES", "TileResult", "TileService", "check_format",
