@@ -40,8 +40,8 @@ def invalid(locator: str, zh: str, en: str) -> WfsError:
 
 def from_domain(exc: MapnodeError, locator: str) -> WfsError:
     """A domain error raised while serving a request, as a WFS exception."""
-    detail = _detail(exc.context)
-    zh, en = exc.message_zh + detail, (exc.message_en or exc.message_zh) + detail
+    extra = detail(exc.context)
+    zh, en = exc.message_zh + extra, (exc.message_en or exc.message_zh) + extra
     if isinstance(exc, InvalidParameter):
         where = str(exc.context.get("parameter") or locator)
         return WfsError("InvalidParameterValue", where, zh, en)
@@ -52,7 +52,7 @@ def from_domain(exc: MapnodeError, locator: str) -> WfsError:
     return WfsError("OperationProcessingFailed", locator, zh, en)
 
 
-def _detail(context: dict[str, Any]) -> str:
+def detail(context: dict[str, Any]) -> str:
     shown = {k: v for k, v in context.items() if k != "parameter"}
     if not shown:
         return ""

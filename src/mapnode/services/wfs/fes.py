@@ -30,10 +30,10 @@ from mapnode.errors import InvalidParameter
 from mapnode.model import LayerMeta
 from mapnode.services import cql2
 from mapnode.services.wfs.crs import WfsCrs
-from mapnode.services.wfs.errors import WfsError, invalid
+from mapnode.services.wfs.errors import WfsError, detail, invalid
 from mapnode.services.wfs.gml_in import children, local, read_geometry
 from mapnode.services.wfs.names import GEOMETRY, property_name, type_name
-from mapnode.store.filters import Filter
+from mapnode.store.filters import OPS, And, Filter, Not, Or, coerce
 
 MAX_DEPTH = 64
 MAX_DISTANCE_M = 1_000_000.0
@@ -79,11 +79,27 @@ def parse_filter(root: Element, meta: LayerMeta, crs: WfsCrs, version: str) -> F
     doc = _Translator(meta, crs, version).node(items[0], 0)
     try:
         compiled = cql2.parse_json(doc, meta.fields)
+        if compiled.filter is not None:
+            check_values(compiled.filter, meta)
     except InvalidParameter as exc:
-        zh = exc.message_zh.replace("CQL2 过滤条件无效：", "")
-        en = exc.message_en.replace("invalid CQL2 filter: ", "")
+        zh = exc.message_zh.replace("CQL2 过滤条件无效：", "") + detail(exc.context)
+        en = exc.message_en.replace("invalid CQL2 filter: ", "") + detail(exc.context)
         raise fail(zh, en) from None
     return FesFilter(compiled.filter, compiled.intersects)
+
+
+def check_values(node: Filter, meta: LayerMeta) -> None:
+    """Convert every literal to its field's type now, so a mismatch is a filter error."""
+    if isinstance(node, And | Or):
+        for item in node.items:
+            check_values(item, meta)
+    elif isinstance(node, Not):
+        check_values(node.item, meta)
+    elif node.op in OPS:
+        coerce(node.value, meta.fields[node.field], node.field)
+    elif node.op == "between":
+        for v in node.value:
+            coerce(v, meta.fields[node.field], node.field)
 
 
 def feature_ids(items: list[Element], layer: str) -> list[str]:
