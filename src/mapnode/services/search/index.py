@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from mapnode.errors import NotFound
 from mapnode.model import Actor, Feature
 from mapnode.places import AdminDivisions, Level
+from mapnode.places.divisions import capital_rank
 from mapnode.services.search.backends import COLUMNS, SearchBackend
 from mapnode.services.search.config import ADMIN, ADMIN_RANK, SearchConfig, SourceSpec
 from mapnode.services.search.locate import AdminLocator, load_divisions, representative_point
@@ -287,11 +288,13 @@ class Gazetteer:
             if self._exists(layer):
                 editions[level] = (layer, self._edition(layer))
         rows = []
-        for d in div:
+        # provincial capitals and their districts first: among divisions that match equally
+        # (xihu: 西湖区 of 杭州 and of 南昌, 溪湖区 of 本溪) the lower id wins
+        for d in sorted(div, key=lambda d: (capital_rank(d), d.code)):
             if d.is_pseudo or d.level > Level.TOWNSHIP or d.level not in editions:
                 continue
             layer, edition = editions[d.level]
-            alts = [d.short_name, *d.aliases]
+            alts = [d.short_name, *d.aliases, *_path_names(div, d)]
             pinyin, initials = (d.pinyin, d.initials) if d.pinyin else pinyin_of(
                 d.short_name, phrases=d.level <= Level.COUNTY)
             lon, lat = d.seat if d.seat else (None, None)
@@ -319,6 +322,16 @@ class Gazetteer:
         conn.execute("DELETE FROM search_state WHERE key = 'seq'")
         conn.execute(self.store._sql("INSERT INTO search_state (key, value) VALUES ('seq', ?)"),
                      [str(seq)])
+
+
+def _path_names(div: AdminDivisions, d: Any) -> list[str]:
+    """A division named with its parents, as addresses write it: 杭州市西湖区, 浙江省杭州市西湖区,
+    杭州西湖区 (a county or township below a real city; provinces and cities have none)."""
+    chain = [x for x in div.chain(d.code) if not x.is_pseudo]
+    if len(chain) < 3:
+        return []
+    parent = chain[-2]
+    return [parent.name + d.name, parent.short_name + d.name, "".join(x.name for x in chain)]
 
 
 def _grams(names: Iterable[str]) -> set[str]:

@@ -10,7 +10,7 @@ edition the actor may see, filtered in SQL against the catalogue's current editi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,9 @@ SELECT = ("e.id, e.key, e.layer, e.kind, e.name, e.category, e.admin_code, e.lon
           "e.miny, e.maxx, e.maxy, e.street, e.housenumber, e.info, e.norm, e.alt")
 TIERS = ("exact", "alias", "prefix", "contains", "fuzzy")
 KY = 110_574.0
+# pinyin of the place-type words people add to names (站 路 街 区 市 县 镇 村 道 乡 桥 门),
+# longest first
+TYPE_WORDS = ("zhan", "xiang", "zhen", "xian", "jie", "cun", "dao", "shi", "qu", "lu")
 
 
 @dataclass
@@ -173,12 +176,32 @@ class Searcher:
                     if r[7] is not None and q.polygon.covers(shapely.Point(r[7], r[8]))]
             total = len(rows)
             hits = [self._hit(r, q) for r in rows[q.offset:q.offset + q.limit]]
+        if q.text and q.fuzzy and q.polygon is None and not has_han(q.text) and q.offset == 0 \
+                and (total == 0 or hits[0].match not in ("exact", "alias")):
+            typed = self._pinyin_type_word(actor, q)
+            keys = {h.key for h in typed}
+            hits = (typed + [h for h in hits if h.key not in keys])[:q.limit]
+            total += len(typed)
         if q.text and q.fuzzy and q.polygon is None and total == 0:
             fuzzy = self._fuzzy(actor, q)
             start = max(0, q.offset - total)
             hits += fuzzy[start:start + q.limit - len(hits)]
             total += len(fuzzy)
         return Page(hits, total)
+
+    def _pinyin_type_word(self, actor: Actor, q: Query) -> list[Hit]:
+        """Pinyin with a place-type word the name lacks ("hangzhou dongzhan" for the station
+        杭州东, "wulinmenzhan"): the pinyin counterpart of one missing character. Only names
+        that the rest matches exactly count (a prefix would be "zhonghebeiluzhang…")."""
+        key = ascii_key(q.text)
+        for word in TYPE_WORDS:
+            if key.endswith(word) and len(key) - len(word) >= 6:
+                page = self.search(actor, replace(q, text=key[:-len(word)], fuzzy=False, offset=0))
+                exact = [h for h in page.hits if h.match in ("exact", "alias")]
+                for h in exact:
+                    h.match = "fuzzy"
+                return exact
+        return []
 
     def _fuzzy(self, actor: Actor, q: Query) -> list[Hit]:
         """One wrong, missing or extra character: candidates share a 2-character piece."""
