@@ -239,7 +239,7 @@ def get_feature(ctx: Context, req: WfsRequest) -> Reply:
     q = resolve_query(ctx, req, ctx.service.max_features)
     fields = xml_fields(q.meta)
     with_geometry = has_geometry(q.meta)
-    if req.property_names:
+    if req.property_names and "*" not in req.property_names:
         chosen = {property_name(p, q.meta, "propertyName") for p in req.property_names}
         fields = [f for f in fields if f in chosen]
         with_geometry = with_geometry and GEOMETRY in chosen
