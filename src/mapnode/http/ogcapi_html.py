@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Any
+
+import orjson
 
 
 def _page(title: str, body: str) -> str:
@@ -101,7 +102,7 @@ def items(cid: str, body: dict[str, Any], key: str) -> str:
 def item(cid: str, feature: dict[str, Any], key: str) -> str:
     rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>"
                    for k, v in feature["properties"].items())
-    geometry = json.dumps(feature["geometry"], ensure_ascii=False)[:4000]
+    geometry = orjson.dumps(feature["geometry"]).decode()[:4000]
     return _page(f"{cid} · {feature['id']}",
                  f"<table>{rows}</table><h2>几何 / Geometry</h2><pre>{escape(geometry)}</pre>"
                  + _links(feature["links"]))

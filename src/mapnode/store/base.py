@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,8 @@ __all__ = ["AsOf", "ChangesetWriter", "NewRow", "StoredRow", "VersionedStore", "
            "geom_row", "metric_distances"]
 
 SCHEMA_VERSION = 1
+COUNT_CACHE_SIZE = 4096
+ROW_BATCH = 1000  # rows per vectorised WKB parse
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,10 @@ class VersionedStore(ABC):
         self.url = url
         self.data_dir = data_dir
         self._local = threading.local()
+        # COUNT(*) answers by (layer id, seq, SQL, parameters): rows valid at a committed seq
+        # never change (every write takes a new seq), so a count is cached as long as the
+        # layer exists (drop_layer clears it). Bounded: cleared when full.
+        self._counts: dict[tuple[Any, ...], int] = {}
 
     # ------------------------------------------------------------------ backend hooks
     @abstractmethod
@@ -236,6 +243,7 @@ class VersionedStore(ABC):
         with self._transaction() as conn:
             self._drop_layer_rows(conn, layer_id)
             conn.execute(self._sql("DELETE FROM layers WHERE id = ?"), [layer_id])
+        self._counts.clear()
 
     def _drop_layer_rows(self, conn: Any, layer_id: int) -> None:
         conn.execute(self._sql("DELETE FROM versions WHERE layer_id = ?"), [layer_id])
@@ -390,9 +398,15 @@ class VersionedStore(ABC):
             sql, fparams = self._filter_sql(meta, f)
             clauses.append(sql)
             args.extend(fparams)
-        rows = self.query(f"SELECT COUNT(*) FROM {source} WHERE {' AND '.join(clauses)}",
-                          args)
-        return int(rows[0][0])
+        sql = f"SELECT COUNT(*) FROM {source} WHERE {' AND '.join(clauses)}"
+        key = (layer_id, seq, sql, tuple(args))
+        found = self._counts.get(key)
+        if found is None:
+            found = int(self.query(sql, args)[0][0])
+            if len(self._counts) >= COUNT_CACHE_SIZE:
+                self._counts.clear()
+            self._counts[key] = found
+        return found
 
     def extent(self, actor: Actor, layer: str) -> tuple[BBox | None, tuple[datetime, datetime] | None]:
         """The bbox of the layer's current features, and the times of its first and last
@@ -550,10 +564,16 @@ class VersionedStore(ABC):
         return sql, eparams + vparams
 
     def _rows_to_features(self, layer: str, cursor: Iterable[tuple[Any, ...]]) -> Iterator[Feature]:
-        for fid, version, wkb, props, seq_from, seq_to in cursor:
-            geom = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
-            yield Feature(layer, fid, int(version), geom, self._load_props(props), int(seq_from),
-                          None if seq_to is None else int(seq_to))
+        """Features from (fid, version, wkb, props, seq_from, seq_to) rows, geometries parsed
+        by one vectorised `shapely.from_wkb` per batch of rows."""
+        rows = iter(cursor)
+        while batch := list(islice(rows, ROW_BATCH)):
+            wkbs = np.array([None if r[2] is None else bytes(r[2]) for r in batch], dtype=object)
+            geoms = shapely.from_wkb(wkbs)
+            for (fid, version, _, props, seq_from, seq_to), geom in zip(batch, geoms,
+                                                                        strict=True):
+                yield Feature(layer, fid, int(version), geom, self._load_props(props),
+                              int(seq_from), None if seq_to is None else int(seq_to))
 
     # ------------------------------------------------------------------ vector tiles
     def encode_tile(self, actor: Actor, queries: Sequence[TileQuery],
