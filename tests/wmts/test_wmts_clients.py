@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import mapbox_vector_tile
 import pytest
 from owslib.wmts import WebMapTileService
+from PIL import Image
 
-from mapnode.grids import grid
+from mapnode.grids import from_lonlat, grid
 from tests.support.server import ServeProcess
 from tests.tiles.conftest import City
 from tests.wmts.conftest import LAKE
@@ -23,6 +25,12 @@ def server(city: City) -> Iterator[ServeProcess]:
     proc = ServeProcess(city.store.url)
     yield proc
     proc.stop()
+
+
+@pytest.fixture(autouse=True)
+def _gdal_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GDAL's WMTS driver caches tiles under ./gdalwmscache unless told otherwise."""
+    monkeypatch.setenv("GDAL_DEFAULT_WMS_CACHE_PATH", str(tmp_path / "gdalwmscache"))
 
 
 def gdalinfo(target: str) -> str:
@@ -77,3 +85,30 @@ def test_owslib(server: ServeProcess) -> None:
     tile = wmts.gettile(layer="roads", tilematrixset="CGCS2000Quad", tilematrix="15", row=y,
                         column=x, format="application/vnd.mapbox-vector-tile")
     assert "roads" in mapbox_vector_tile.decode(tile.read())
+
+
+@pytest.mark.parametrize(("target", "lonlat"), [
+    ("/vec_c/wmts?request=GetCapabilities&service=wmts", True),
+    ("/wmts?SERVICE=WMTS&REQUEST=GetCapabilities,layer=basemap,tilematrixset=WebMercatorQuad",
+     False),
+])
+def test_gdal_translate_reads_a_window(server: ServeProcess, tmp_path: Path, target: str,
+                                       lonlat: bool) -> None:
+    """A window of 2^14 level-20 pixels around 西湖 read at 256 px (GDAL uses level 14):
+    the image shows the lake in its middle and land at its corners."""
+    source = f"WMTS:{server.url}{target}"
+    (x0, y0), (dx, dy) = geo(gdalinfo(source))
+    x, y = (LAKE if lonlat else from_lonlat(*LAKE))
+    col, row = round((x - x0) / dx), round((y - y0) / dy)
+    half = 2 ** 13
+    out = tmp_path / "window.png"
+    r = subprocess.run(["gdal_translate", "-q", "-of", "PNG", "-srcwin", str(col - half),
+                        str(row - half), str(2 * half), str(2 * half), "-outsize", "256", "256",
+                        source, str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    window = Image.open(out).convert("RGB")
+    assert window.size == (256, 256)
+    red, green, blue = window.getpixel((128, 128))
+    assert blue > red + 20, (red, green, blue)  # water
+    assert len(window.getcolors(1 << 16) or []) > 50  # a map, not a blank
+    assert server.statuses().count(500) == 0

@@ -3,9 +3,12 @@ and the 天地图 URL, errors as ows:ExceptionReport, access and the Time dimens
 
 from __future__ import annotations
 
+import io
+
 import mapbox_vector_tile
 import pytest
 from lxml import etree
+from PIL import Image
 from starlette.testclient import TestClient
 
 from mapnode.grids import grid
@@ -208,3 +211,39 @@ def test_time_dimension_shows_the_past(client: TestClient, city: City) -> None:
         current = store.feature(editor(), "roads", fid)
         store.apply(editor(), Changeset("t", "rename back").update(
             "roads", fid, current.version, current.geometry, feature.properties))
+
+
+def image(r) -> Image.Image:  # type: ignore[no-untyped-def]
+    assert r.status_code == 200, r.text
+    return Image.open(io.BytesIO(r.content))
+
+
+@pytest.mark.parametrize("tms", ["w", "c"])
+def test_raster_tiles_by_kvp_rest_and_tianditu_shape(client: TestClient, tms: str) -> None:
+    z = 14
+    x, y = grid(tms).tile_of(*LAKE, z)
+    direct = client.get(f"/tiles/basemap/{tms}/{z}/{x}/{y}.png")
+    by_kvp = client.get(kvp_tile("basemap", tms, z, "image/png"))
+    rest = client.get(f"/wmts/1.0.0/basemap/default/{tms}/{z}/{y}/{x}.png")
+    tdt = client.get(f"/vec_{tms}/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
+                     f"&STYLE=default&TILEMATRIXSET={tms}&FORMAT=tiles&TILEMATRIX={z}"
+                     f"&TILEROW={y}&TILECOL={x}&tk=")
+    assert tdt.headers["content-type"] == by_kvp.headers["content-type"] == "image/png"
+    assert by_kvp.content == rest.content == tdt.content == direct.content
+    png = image(by_kvp)
+    assert png.size == (256, 256)
+    r, g, b = png.convert("RGB").getpixel((128, 128))  # the middle of 西湖
+    assert b > r + 20, (r, g, b)
+    labels = image(client.get(f"/cva_{tms}/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                              f"&LAYER=cva&STYLE=default&TILEMATRIXSET={tms}&FORMAT=tiles"
+                              f"&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}")).convert("RGBA")
+    alpha = labels.getchannel("A").getextrema()
+    assert alpha[0] == 0 and alpha[1] > 0  # transparent, with some labels drawn
+    img = client.get(f"/img_{tms}/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=img"
+                     f"&STYLE=default&TILEMATRIXSET={tms}&FORMAT=tiles&TILEMATRIX=6"
+                     f"&TILEROW={grid(tms).tile_of(*LAKE, 6)[1]}"
+                     f"&TILECOL={grid(tms).tile_of(*LAKE, 6)[0]}")
+    assert img.headers["content-type"] == "image/jpeg"
+    assert image(img).format == "JPEG"
+    webp = client.get(kvp_tile("roads", tms, 15, "image/webp"))
+    assert image(webp).format == "WEBP"

@@ -130,7 +130,7 @@ def layers(store: VersionedStore, actor: Actor, only: str | None = None,
     Hidden or unknown layers are NotFound."""
     metas = [m for m in store.layers(actor)
              if m.kind is LayerKind.VECTOR and m.geometry_type is not GeometryType.NONE]
-    rasters = [m for m in store.layers(actor) if m.kind is LayerKind.RASTER]
+    rasters = [m for m in store.layers(actor) if m.kind is LayerKind.RASTER and m.raster_path]
     extents = {m.name: store.extent(actor, m.name) for m in metas}
     boxes = [e[0] for e in extents.values() if e[0] is not None]
     times = _times(store, actor)
@@ -149,6 +149,9 @@ def layers(store: VersionedStore, actor: Actor, only: str | None = None,
         found.append(WmtsLayer(m.name, m.name, m.title_zh or m.name, m.title_en or m.name,
                                m.abstract, formats_of(m.name), extents[m.name][0],
                                times.get(m.name, ())))
+    for m in rasters:
+        found.append(WmtsLayer(m.name, m.name, m.title_zh or m.name, m.title_en or m.name,
+                               m.abstract, RASTER, _raster_bbox(m), times.get(m.name, ())))
     if only is None:
         return found
     wanted = tileset_of(only)
