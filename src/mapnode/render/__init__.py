@@ -28,7 +28,7 @@ from mapnode.model.log import BBox
 from mapnode.render import expressions as ex
 from mapnode.render.data import geojson
 from mapnode.render.env import mapnik
-from mapnode.render.mapnik_xml import MapLayer, map_xml, style_xml
+from mapnode.render.mapnik_xml import MapLayer, colorizer, map_xml, style_xml
 from mapnode.store import VersionedStore
 from mapnode.styles import check_style, style_layers
 
@@ -125,8 +125,11 @@ def render_image(store: VersionedStore, actor: Actor, *, style: str, layers: Seq
         if lyr["type"] == "raster":
             meta = rasters[lyr["raster-layer"]]
             path = str(store.data_dir / str(meta.raster_path))
-            map_layers.append(MapLayer(name, None, path, raster_srs(path),
-                                       style_xml(name, lyr, zoom, "raster")))
+            srs, value_range = raster_info(path)
+            tint = colorizer(*value_range) if value_range else ""
+            map_layers.append(MapLayer(name, None, path, srs,
+                                       style_xml(name, lyr, zoom, "raster", tint),
+                                       1 if tint else None))
             continue
         src = lyr["source-layer"]
         geom = metas[src].geometry_type.value if src in metas else _GEOMETRY[lyr["type"]]
@@ -256,12 +259,24 @@ def _lonlat_bbox(box: BBox, srid: int, width: int, buffer: int) -> tuple[BBox, f
 
 
 @cache
-def raster_srs(path: str) -> str:
+def raster_info(path: str) -> tuple[str, tuple[float, float] | None]:
+    """A raster file's srs for mapnik, and for a single band that is not 8-bit (a DEM) the
+    value range its hypsometric tint spans (from the coarsest overview)."""
+    import numpy as np
     import rasterio
 
     with rasterio.open(path) as ds:
         epsg = ds.crs.to_epsg() if ds.crs else None
-        return f"epsg:{epsg}" if epsg else ds.crs.to_proj4()
+        srs = f"epsg:{epsg}" if epsg else ds.crs.to_proj4()
+        if ds.count != 1 or ds.dtypes[0] == "uint8":
+            return srs, None
+        factors = ds.overviews(1)
+        shape = (max(1, ds.height // (factors[-1] if factors else 1)),
+                 max(1, ds.width // (factors[-1] if factors else 1)))
+        band = ds.read(1, out_shape=shape, masked=True).compressed()
+        if band.size == 0:
+            return srs, None
+        return srs, (float(np.percentile(band, 1)), float(np.percentile(band, 99)))
 
 
 def legend_image(store: VersionedStore, actor: Actor, *, style: str, layer: str,

@@ -39,6 +39,19 @@ class MapLayer:
     raster_file: str | None  # GeoTIFF path with its srs
     raster_srs: str | None
     style_xml: str
+    raster_band: int | None = None  # read one band's values (for a colorizer)
+
+
+RAMP = ["#6fa36b", "#b5cf86", "#e9e2a4", "#d2ad76", "#a9825d", "#f4f1ec"]  # low → high
+
+
+def colorizer(low: float, high: float) -> str:
+    """A hypsometric tint for single-band (elevation-like) rasters, `low`…`high` linearly."""
+    step = (high - low) / (len(RAMP) - 1) if high > low else 1.0
+    stops = "".join(f'<stop value="{low + i * step:.3f}" color="{c}"/>'
+                    for i, c in enumerate(RAMP))
+    return (f'<RasterColorizer default-mode="linear" default-color="transparent">{stops}'
+            "</RasterColorizer>")
 
 
 def _attrs(**values: Any) -> str:
@@ -120,7 +133,8 @@ def _symbol(paint: dict[str, Any], layout: dict[str, Any], geometry: str) -> lis
     return [f"<TextSymbolizer {_attrs(**common)}>{escape(text or '')}</TextSymbolizer>"]
 
 
-def style_xml(name: str, layer: dict[str, Any], zoom: float, geometry: str) -> str:
+def style_xml(name: str, layer: dict[str, Any], zoom: float, geometry: str,
+              raster_colorizer: str = "") -> str:
     """One `<Style>` for a style layer at `zoom` (its rules: filter × data-driven branches)."""
     paint = {k: ex.at_zoom(v, zoom) for k, v in (layer.get("paint") or {}).items()}
     layout = {k: ex.at_zoom(v, zoom) for k, v in (layer.get("layout") or {}).items()}
@@ -134,6 +148,8 @@ def style_xml(name: str, layer: dict[str, Any], zoom: float, geometry: str) -> s
         parts = [f for f in (base_filter, flt) if f]
         condition = (f"<Filter>{escape(' and '.join(parts))}</Filter>" if parts else "")
         body = "".join(symbolizers(layer["type"], p, lay, geometry))
+        if raster_colorizer and body.endswith("/>"):
+            body = body[:-2] + ">" + raster_colorizer + "</RasterSymbolizer>"
         if body:
             rules.append(f"<Rule>{condition}{body}</Rule>")
     return f"<Style name={quoteattr(name)}>{''.join(rules)}</Style>"
@@ -145,7 +161,9 @@ def map_xml(srs: str, background: str | None, layers: list[MapLayer], buffer: in
     for ml in layers:
         if ml.raster_file:
             ds = ("<Datasource><Parameter name=\"type\">gdal</Parameter>"
-                  f"<Parameter name=\"file\">{escape(ml.raster_file)}</Parameter></Datasource>")
+                  f"<Parameter name=\"file\">{escape(ml.raster_file)}</Parameter>"
+                  + (f"<Parameter name=\"band\">{ml.raster_band}</Parameter>"
+                     if ml.raster_band else "") + "</Datasource>")
             parts.append(f"<Layer {_attrs(name=ml.name, srs=ml.raster_srs)}>"
                          f"<StyleName>{escape(ml.name)}</StyleName>{ds}</Layer>")
         else:
