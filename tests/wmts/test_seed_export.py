@@ -145,3 +145,20 @@ def test_export_refuses_other_grids_and_suffixes(city: City, tmp_path: Path) -> 
     r = mapnode("seed", "--store", city.store.url, "--bbox", "120,31,119,30", "--zoom", "12",
                 check=False)
     assert r.returncode == 1 and "bbox" in r.stderr
+
+
+def test_export_png_mbtiles_read_by_gdalinfo(city: City, client: TestClient,
+                                             tmp_path: Path) -> None:
+    out = tmp_path / "hz_png.mbtiles"
+    mapnode("export-tiles", "--store", city.store.url, "--tileset", "basemap", "--format", "png",
+            "--bbox", "120.12,30.22,120.16,30.26", "--zoom", "13-14", "-o", str(out), "-q")
+    info = subprocess.run(["gdalinfo", str(out)], capture_output=True, text=True, timeout=120)
+    assert info.returncode == 0, info.stderr
+    assert "Driver: MBTiles" in info.stdout and 'ID["EPSG",3857]' in info.stdout
+    assert "ZOOM_LEVEL=14" in info.stdout
+    db = sqlite3.connect(out)
+    assert dict(db.execute("SELECT name, value FROM metadata"))["format"] == "png"
+    x, y = grid("w").tile_of(*LAKE, 14)
+    (blob,) = db.execute("SELECT tile_data FROM tiles WHERE zoom_level = 14 AND tile_column = ? "
+                         "AND tile_row = ?", (x, (1 << 14) - 1 - y)).fetchone()
+    assert blob == client.get(f"/tiles/basemap/w/14/{x}/{y}.png").content
