@@ -32,6 +32,8 @@ class Settings(BaseSettings):
                                   "features per WFS response (larger COUNT is capped)")
     wfs_max_request_bytes: int = Field(1_000_000, ge=1_000, description="WFS 请求体上限 / "
                                        "maximum WFS POST body (bytes)")
+    glyph_cache_dir: str = Field("", description="字形缓存目录（空：存储的 data_dir/fonts）/ glyph "
+                                 "PBF cache folder, shareable between nodes (empty: data_dir/fonts)")
     api_keys: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='API 密钥 / keys: {"key": {"name": …, "edition": "government"}}')
