@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -20,6 +21,7 @@ from mapnode.model import Feature
 from mapnode.services.wfs.crs import WfsCrs
 from mapnode.services.wfs.names import GEOMETRY
 from mapnode.services.wfs.xmltext import GML32, GML311, NS, PREFIX, WFS11, WFS20, XSI, esc
+from mapnode.services.wfs.xmltext import SPECIAL as _SPECIAL
 
 GML32_XSD = "http://schemas.opengis.net/gml/3.2.1/gml.xsd"
 WFS20_XSD = "http://schemas.opengis.net/wfs/2.0/wfs.xsd"
@@ -44,28 +46,47 @@ class Page:
 
 
 class GmlWriter:
-    """Geometry and feature writer for one GML version ("3.2" or "3.1.1")."""
+    """Geometry and feature writer for one GML version ("3.2" or "3.1.1").
 
-    def __init__(self, gml: str, crs: WfsCrs) -> None:
+    Coordinates of all the geometries to be written are formatted in one vectorised pass
+    (`geoms`); `geometry()` must then be called for them in the same order.
+    """
+
+    def __init__(self, gml: str, crs: WfsCrs, geoms: list[BaseGeometry | None],
+                 fields: list[str] = ()) -> None:  # type: ignore[assignment]
         self.v32 = gml == "3.2"
         self.srs = crs.urn
-        self.digits = 8 if crs.epsg in (4490, 4326) else 3
+        arr = np.array(geoms, dtype=object)
+        coords = shapely.get_coordinates(arr).round(8 if crs.epsg in (4490, 4326) else 3)
+        self.strs = list(map(repr, coords.ravel().tolist()))
+        self.counts = shapely.get_num_coordinates(arr).tolist()
+        self.next_geom = 0
+        self.at = 0  # index of the next coordinate pair in `strs`
+        self.tags = [(name, f"<{PREFIX}:{name}>", f"</{PREFIX}:{name}>") for name in fields]
 
-    def _pos(self, geom: BaseGeometry) -> str:
-        coords = shapely.get_coordinates(geom).round(self.digits)
-        return " ".join(map(repr, coords.ravel().tolist()))
+    def _pos(self, part: BaseGeometry, n: int | None = None) -> str:
+        if n is None:
+            n = int(shapely.get_num_coordinates(part))
+        i = self.at
+        self.at += n
+        return " ".join(self.strs[2 * i:2 * (i + n)])
 
     def _id(self, gid: str) -> str:
         return f' gml:id="{gid}"' if self.v32 else ""
 
-    def geometry(self, g: BaseGeometry, gid: str, top: bool = True) -> str:
-        srs = f' srsName="{self.srs}"' if top else ""
-        attrs = self._id(gid) + srs
+    def geometry(self, g: BaseGeometry, gid: str) -> str:
+        """The next prepared geometry (`g`) as GML with srsName."""
+        n = self.counts[self.next_geom]
+        self.next_geom += 1
+        return self._geometry(g, gid, True, n)
+
+    def _geometry(self, g: BaseGeometry, gid: str, top: bool, n: int | None = None) -> str:
+        attrs = self._id(gid) + (f' srsName="{self.srs}"' if top else "")
         kind = g.geom_type
         if kind == "Point":
-            return f"<gml:Point{attrs}><gml:pos>{self._pos(g)}</gml:pos></gml:Point>"
+            return f"<gml:Point{attrs}><gml:pos>{self._pos(g, n)}</gml:pos></gml:Point>"
         if kind in ("LineString", "LinearRing"):
-            return (f"<gml:LineString{attrs}><gml:posList>{self._pos(g)}</gml:posList>"
+            return (f"<gml:LineString{attrs}><gml:posList>{self._pos(g, n)}</gml:posList>"
                     "</gml:LineString>")
         if kind == "Polygon":
             rings = [f"<gml:exterior><gml:LinearRing><gml:posList>{self._pos(g.exterior)}"
@@ -77,22 +98,33 @@ class GmlWriter:
                          "MultiLineString": ("MultiCurve", "curveMember"),
                          "MultiPolygon": ("MultiSurface", "surfaceMember")}.get(
                              kind, ("MultiGeometry", "geometryMember"))
-        parts = "".join(f"<gml:{member}>{self.geometry(p, f'{gid}.{i}', False)}</gml:{member}>"
+        parts = "".join(f"<gml:{member}>{self._geometry(p, f'{gid}.{i}', False)}</gml:{member}>"
                         for i, p in enumerate(g.geoms, 1))
         return f"<gml:{outer}{attrs}>{parts}</gml:{outer}>"
 
-    def feature(self, layer: str, f: Feature, geom: BaseGeometry | None, fields: list[str],
+    def feature(self, layer: str, f: Feature, geom: BaseGeometry | None,
                 with_geometry: bool) -> str:
         gid = esc(f"{layer}.{f.fid}")
         out = [f'<{PREFIX}:{layer} gml:id="{gid}">']
-        if with_geometry and geom is not None and not geom.is_empty:
-            out.append(f"<{PREFIX}:{GEOMETRY}>{self.geometry(geom, gid + '.g')}"
-                       f"</{PREFIX}:{GEOMETRY}>")
+        if with_geometry:
+            if geom is not None and not geom.is_empty:
+                out.append(f"<{PREFIX}:{GEOMETRY}>{self.geometry(geom, gid + '.g')}"
+                           f"</{PREFIX}:{GEOMETRY}>")
+            else:
+                self.next_geom += 1
         props = f.properties
-        for name in fields:
+        for name, open_, close in self.tags:
             value = props.get(name)
-            if value is not None:
-                out.append(f"<{PREFIX}:{name}>{esc(text_value(value))}</{PREFIX}:{name}>")
+            if value is None:
+                continue
+            kind = type(value)
+            if kind is str:
+                text = esc(value) if _SPECIAL.search(value) else value
+            elif kind is int or kind is float:
+                text = str(value)
+            else:
+                text = esc(text_value(value))
+            out += (open_, text, close)
         out.append(f"</{PREFIX}:{layer}>")
         return "".join(out)
 
@@ -118,10 +150,10 @@ def collection_20(page: Page, hits: bool = False) -> Iterable[str]:
            f'{GML32} {GML32_XSD} {NS} {esc(page.schema_url)}" timeStamp="{page.time_stamp}" '
            f'numberMatched="{matched}" numberReturned="{returned}"{links}>\n')
     if not hits:
-        writer = GmlWriter("3.2", page.crs)
+        writer = _writer("3.2", page)
         for f, g in zip(page.features, page.geometries, strict=True):
-            yield ("<wfs:member>" + writer.feature(page.layer, f, g, page.fields,
-                                                   page.with_geometry) + "</wfs:member>\n")
+            yield ("<wfs:member>" + writer.feature(page.layer, f, g, page.with_geometry)
+                   + "</wfs:member>\n")
     yield "</wfs:FeatureCollection>\n"
 
 
@@ -134,12 +166,17 @@ def collection_11(page: Page, hits: bool = False) -> Iterable[str]:
            f'{NS} {esc(page.schema_url)}" timeStamp="{page.time_stamp}" '
            f'numberOfFeatures="{number}">\n')
     if not hits:
-        writer = GmlWriter("3.1.1", page.crs)
+        writer = _writer("3.1.1", page)
         for f, g in zip(page.features, page.geometries, strict=True):
-            yield ("<gml:featureMember>" + writer.feature(page.layer, f, g, page.fields,
-                                                          page.with_geometry)
+            yield ("<gml:featureMember>" + writer.feature(page.layer, f, g, page.with_geometry)
                    + "</gml:featureMember>\n")
     yield "</wfs:FeatureCollection>\n"
+
+
+def _writer(gml: str, page: Page) -> GmlWriter:
+    geoms = [g if g is not None and not g.is_empty else None for g in page.geometries] \
+        if page.with_geometry else []
+    return GmlWriter(gml, page.crs, geoms, page.fields)
 
 
 def geojson(page: Page, hits: bool = False) -> bytes:
@@ -166,10 +203,14 @@ def geojson(page: Page, hits: bool = False) -> bytes:
 def value_collection(values: list[Any], geometry: bool, crs: WfsCrs, matched: int,
                      time_stamp: str, layer: str, fids: list[str]) -> str:
     """A WFS 2.0.0 GetPropertyValue answer: one wfs:member per value."""
-    writer = GmlWriter("3.2", crs)
+    writer = GmlWriter("3.2", crs, [v if geometry else None for v in values])
     members = []
     for value, fid in zip(values, fids, strict=True):
         if value is None:
+            writer.next_geom += 1
+            continue
+        if geometry and value.is_empty:
+            writer.next_geom += 1
             continue
         text = (writer.geometry(value, esc(f"{layer}.{fid}.g")) if geometry
                 else esc(text_value(value)))

@@ -275,8 +275,8 @@ def _by_id(ctx: Context, q: Query, kind: str, fields: list[str], with_geometry: 
                              out_crs, "")
         return Reply(orjson.dumps(orjson.loads(gml_out.geojson(page_))["features"][0]),
                      JSON_MEDIA)
-    body = gml_out.GmlWriter("3.2", out_crs).feature(q.meta.name, f, geom, fields,
-                                                     with_geometry)
+    body = gml_out.GmlWriter("3.2", out_crs, [geom], fields).feature(q.meta.name, f, geom,
+                                                                     with_geometry)
     head = (f'<{PREFIX}:{q.meta.name} xmlns:{PREFIX}="{NS}" xmlns:gml="{GML32}" '
             f'xmlns:xsi="{XSI}"')
     return Reply(('<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -20,6 +20,8 @@ OWS10 = "http://www.opengis.net/ows"
 
 _BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _NCNAME = re.compile(r"^[^\W\d][\w.\-]*$")
+SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+"""Characters that make `esc` change a text (a fast check before escaping)."""
 _TABLE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 
