@@ -266,7 +266,9 @@ def read_features(store: VersionedStore, box: tuple[float, float, float, float],
 
 def read_count(store: VersionedStore, box: tuple[float, float, float, float],
                as_of: int | None) -> int:
-    """The same WHERE clause as `features`, counted in SQL: the index search alone."""
+    """The same WHERE clause as `features`, counted in SQL: the index search alone (the
+    store's count cache is emptied first, so that every round measures the query)."""
+    store.forget_counts()
     return store.count(Actor.anonymous(), LAYER, bbox=box, as_of=as_of)
 
 
