@@ -1,5 +1,7 @@
 """Glyph PBFs per fontstack and 256-code-point range, made on first request and kept on disk
-(gzip-compressed) under `cache_dir/{font}/{start}-{end}.pbf.gz`."""
+(gzip-compressed) under `cache_dir/v{sdf.VERSION}/{font}/{start}-{end}.pbf.gz` (the version
+changes whenever the glyphs would come out differently, so a shared cache never serves stale
+ones)."""
 
 from __future__ import annotations
 
@@ -43,15 +45,20 @@ class GlyphCache:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._lock = threading.Lock()
+        self._building: dict[Path, threading.Lock] = {}
+
+    def _lock_for(self, path: Path) -> threading.Lock:
+        with self._lock:
+            return self._building.setdefault(path, threading.Lock())
 
     def get(self, fontstack: str, range_text: str) -> bytes:
         """The gzipped PBF for a fontstack (first known font, else Regular) and a range."""
         start, end = parse_range(range_text)
         face = resolve(fontstack)
-        path = self.root / face.slug / f"{start}-{end}.pbf.gz"
+        path = self.root / f"v{sdf.VERSION}" / face.slug / f"{start}-{end}.pbf.gz"
         if path.is_file():
             return path.read_bytes()
-        with self._lock:
+        with self._lock_for(path):  # one build per range; other ranges build meanwhile
             if not path.is_file():
                 data = gzip.compress(build(face, start, end), mtime=0)
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Signed distance field glyphs for MapLibre: 24 px glyphs with a 3 px buffer.
 
-A glyph is drawn by FreeType at 4× (96 px) and thresholded; the exact Euclidean distance
+A glyph is drawn by FreeType at 3× (72 px) and thresholded; the exact Euclidean distance
 transform (scipy) of inside and outside gives a signed distance at high resolution, averaged per
 1× pixel. Values follow MapLibre's convention (as TinySDF and fontnik): radius 8 px, cutoff 0.25,
 so the outline sits at 191 and 0 is 6 px outside it.
@@ -8,6 +8,7 @@ so the outline sits at 191 and 0 is 6 px outside it.
 
 from __future__ import annotations
 
+import ctypes
 import math
 
 import freetype
@@ -16,9 +17,10 @@ from scipy.ndimage import distance_transform_edt
 
 from mapnode.assets.glyph_pbf import Glyph
 
+VERSION = 1  # bump when the output changes (cache folders are per version)
 SIZE = 24
 BUFFER = 3
-SCALE = 4
+SCALE = 3
 RADIUS = 8.0
 CUTOFF = 0.25
 
@@ -44,16 +46,17 @@ def render(face: freetype.Face, codepoint: int, ascent: int) -> Glyph | None:
     advance = round(slot.advance.x / 64 / SCALE)
     if bm.width == 0 or bm.rows == 0:
         return Glyph(codepoint, b"", 0, 0, 0, -ascent, advance)
-    hi = np.array(bm.buffer, dtype=np.uint8).reshape(bm.rows, bm.pitch)[:, :bm.width]
-    left4, top4 = slot.bitmap_left, slot.bitmap_top
-    left, right = math.floor(left4 / SCALE), math.ceil((left4 + bm.width) / SCALE)
-    top, bottom = math.ceil(top4 / SCALE), math.floor((top4 - bm.rows) / SCALE)
+    raw = ctypes.string_at(bm._FT_Bitmap.buffer, bm.rows * bm.pitch)  # bm.buffer is a slow list
+    hi = np.frombuffer(raw, dtype=np.uint8).reshape(bm.rows, bm.pitch)[:, :bm.width]
+    left_hi, top_hi = slot.bitmap_left, slot.bitmap_top
+    left, right = math.floor(left_hi / SCALE), math.ceil((left_hi + bm.width) / SCALE)
+    top, bottom = math.ceil(top_hi / SCALE), math.floor((top_hi - bm.rows) / SCALE)
     width, height = right - left, top - bottom
     cols, rows = width + 2 * BUFFER, height + 2 * BUFFER
     inside = np.zeros((rows * SCALE, cols * SCALE), dtype=bool)
-    ox, oy = left4 - (left - BUFFER) * SCALE, (top + BUFFER) * SCALE - top4
+    ox, oy = left_hi - (left - BUFFER) * SCALE, (top + BUFFER) * SCALE - top_hi
     inside[oy:oy + bm.rows, ox:ox + bm.width] = hi >= 128
-    # distance to the outline from each side, in 4× pixels; the outline is half a pixel away
+    # distance to the outline from each side, in high-resolution pixels; the outline is half a pixel away
     outside_d = distance_transform_edt(~inside) - 0.5
     inside_d = distance_transform_edt(inside) - 0.5
     signed = np.where(inside, -inside_d, outside_d)

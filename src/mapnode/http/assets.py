@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -32,10 +33,12 @@ def routes() -> list[BaseRoute]:
 
 
 def _state(request: Request, name: str, make: type) -> object:
+    """One cache per application: `data_dir/{name}`, or for fonts `glyph_cache_dir` if set."""
     state = request.app.state
     with _lock:
         if getattr(state, name, None) is None:
-            setattr(state, name, make(state.store.data_dir / name))
+            shared = state.settings.glyph_cache_dir if name == "fonts" else ""
+            setattr(state, name, make(Path(shared) if shared else state.store.data_dir / name))
     return getattr(state, name)
 
 
