@@ -88,6 +88,9 @@ def test_ogrinfo_counts_with_spat_and_where(server: tuple[ServeProcess, Versione
     box = shapely.box(*BOX)
     assert both.count("OGRFeature(mapnode:roads)") == sum(
         1 for f in primary if f.geometry.intersects(box))
+    old = _ogr("ogrinfo", "-ro", "-q", f"{url}?VERSION=1.1.0", "mapnode:roads", "-where",
+               "fclass = 'primary'", "-spat", *map(str, BOX))  # WFS 1.1.0, Filter 1.1
+    assert old.count("OGRFeature(mapnode:roads)") == both.count("OGRFeature(mapnode:roads)")
     assert not [s for s in srv.statuses() if s >= 500]
 
 

@@ -229,3 +229,35 @@ def test_describe_feature_type_follows_the_field_schema(served: Served) -> None:
                            TYPENAME="roads"))
     assert doc11.find("xsd:import", NS).get("namespace") == NS["gml311"]
     assert doc11.find("xsd:element", NS).get("substitutionGroup") == "gml:_Feature"
+
+
+def _post(served: Served, body: str):  # type: ignore[no-untyped-def]
+    r = served.client.post("/wfs", content=body.encode(), headers={"content-type": "text/xml"})
+    assert r.status_code == 200, r.text
+    return xml(r)
+
+
+def test_post_xml_for_the_other_operations(served: Served) -> None:
+    caps = _post(served, f'<GetCapabilities xmlns="{NS["wfs"]}" service="WFS"><AcceptVersions '
+                         f'xmlns="http://www.opengis.net/ows/1.1"><Version>1.1.0</Version>'
+                         "</AcceptVersions></GetCapabilities>")
+    assert caps.get("version") == "1.1.0"
+    schema = _post(served, f'<wfs:DescribeFeatureType xmlns:wfs="{NS["wfs"]}" service="WFS" '
+                           'version="2.0.0"><wfs:TypeName>mapnode:roads</wfs:TypeName>'
+                           "</wfs:DescribeFeatureType>")
+    assert schema.find("xsd:element", NS).get("name") == "roads"
+    values = _post(served, f'<wfs:GetPropertyValue xmlns:wfs="{NS["wfs"]}" service="WFS" '
+                           'version="2.0.0" valueReference="fclass" count="5">'
+                           '<wfs:Query typeNames="roads"/></wfs:GetPropertyValue>')
+    page = list(served.store.features(Actor.system(), "roads", limit=5))
+    assert [m.text for m in values.findall("wfs:member", NS)] == [
+        f.properties["fclass"] for f in page]
+    by_id = _post(served, f'<wfs:GetFeature xmlns:wfs="{NS["wfs"]}" service="WFS" '
+                          'version="2.0.0"><wfs:StoredQuery id="urn:ogc:def:query:OGC-WFS::'
+                          f'GetFeatureById"><wfs:Parameter name="ID">roads.{served.renamed}'
+                          "</wfs:Parameter></wfs:StoredQuery></wfs:GetFeature>")
+    assert _gml_id(by_id) == served.renamed
+    form = served.client.post("/wfs", data={"SERVICE": "WFS", "VERSION": "2.0.0",
+                                            "REQUEST": "GetFeature", "TYPENAMES": "roads",
+                                            "RESULTTYPE": "hits"})
+    assert xml(form).get("numberMatched") == str(served.store.count(Actor.system(), "roads"))
