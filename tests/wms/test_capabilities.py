@@ -7,6 +7,9 @@ import pytest
 from lxml import etree
 from starlette.testclient import TestClient
 
+from mapnode.config import Settings
+from mapnode.http.app import create_app
+from mapnode.store import VersionedStore
 from tests.wms.conftest import GOV_KEY, Served
 
 NS = {"w": "http://www.opengis.net/wms", "xlink": "http://www.w3.org/1999/xlink"}
@@ -121,3 +124,27 @@ def test_public_caller_never_sees_government_layers(served: Served) -> None:
         r = served.client.get("/wms", params={"SERVICE": "WMS", "REQUEST": "GetCapabilities",
                                               "VERSION": version})
         assert b"gov_" not in r.content and "政务 区域".encode() not in r.content
+
+
+def test_catalogue_and_data_edits_show_at_once(store: VersionedStore) -> None:
+    """Extents are cached per seq; the catalogue (and so access) never is."""
+    from dataclasses import replace
+
+    from shapely.geometry import Point
+
+    from mapnode.model import Actor, Changeset, Edition
+    from tests.store import hz
+
+    system = Actor.system()
+    rows = hz.roads().rows[:50]
+    hz.load(store, system, "roads", hz.roads(), rows=rows)
+    with TestClient(create_app(Settings(store=store.url), store=store)) as client:
+        before = layer_130(caps(client), "roads").find("w:EX_GeographicBoundingBox", NS)
+        east = float(before.findtext("w:eastBoundLongitude", namespaces=NS))
+        store.apply(system, Changeset("editor", "far away").insert(
+            "roads", "far", Point(121.5, 31.2).buffer(0.001).exterior, {"name": "远方"}))
+        after = layer_130(caps(client), "roads").find("w:EX_GeographicBoundingBox", NS)
+        assert east < 121 < float(after.findtext("w:eastBoundLongitude", namespaces=NS))
+        meta = store.layer(system, "roads")
+        store.update_layer(system, replace(meta, edition=Edition.GOVERNMENT))
+        assert "roads" not in names_130(caps(client))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
+
 from mapnode.errors import NotFound
 from mapnode.model import Actor, GeometryType, LayerMeta
 from mapnode.model.layer import LayerKind
@@ -45,8 +47,24 @@ def _title(meta: LayerMeta) -> tuple[str, str]:
     return meta.title_zh or meta.name, meta.title_en or meta.name
 
 
-def _store_layer(store: VersionedStore, actor: Actor, meta: LayerMeta) -> WmsLayer:
-    bbox, times = store.extent(actor, meta.name)
+_EXTENTS: dict[tuple[str, int, str], tuple[BBox | None, tuple[datetime, datetime] | None]] = {}
+_EXTENTS_MAX = 512
+
+
+def _extent(store: VersionedStore, actor: Actor, meta: LayerMeta, seq: int,
+            ) -> tuple[BBox | None, tuple[datetime, datetime] | None]:
+    """The layer's extent, cached per store, seq and layer (a full scan on big layers). The
+    catalogue (and so access) is read fresh on every request; only the extent is reused."""
+    key = (store.url, seq, orjson.dumps(meta.to_dict(), option=orjson.OPT_SORT_KEYS).decode())
+    if key not in _EXTENTS:
+        if len(_EXTENTS) >= _EXTENTS_MAX:
+            _EXTENTS.clear()
+        _EXTENTS[key] = store.extent(actor, meta.name)  # type: ignore[assignment]
+    return _EXTENTS[key]
+
+
+def _store_layer(store: VersionedStore, actor: Actor, meta: LayerMeta, seq: int) -> WmsLayer:
+    bbox, times = _extent(store, actor, meta, seq)
     zh, en = _title(meta)
     abstract = meta.abstract or f"{zh}（{meta.geometry_type.value}）/ {en}"
     keywords = [*meta.keywords, meta.name] + ([meta.category] if meta.category else [])
@@ -73,7 +91,8 @@ def drawable(meta: LayerMeta) -> bool:
 
 def wms_layers(store: VersionedStore, actor: Actor) -> list[WmsLayer]:
     """The style layers first, then every drawable store layer the actor may see."""
-    mine = [_store_layer(store, actor, m) for m in store.layers(actor) if drawable(m)]
+    seq = store.current_seq()
+    mine = [_store_layer(store, actor, m, seq) for m in store.layers(actor) if drawable(m)]
     box = _union([w.bbox for w in mine if w.bbox])
     span = _span([w.times for w in mine if w.times])
     styles = [WmsLayer(name, zh, en, f"{abs_zh} / {abs_en}", kws, False, box, span, style=name)
