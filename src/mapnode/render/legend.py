@@ -14,6 +14,8 @@ import orjson
 from mapnode.model import Actor, GeometryType, LayerKind
 from mapnode.render.env import mapnik
 from mapnode.render.mapnik_xml import MapLayer, map_xml, style_xml
+from mapnode.render.params import check_size, image_format
+from mapnode.render.plan import style_layers_of
 from mapnode.store import VersionedStore
 
 LEGEND_ZOOM = 16.0
@@ -41,17 +43,17 @@ def _sample_props(value: Any, out: dict[str, Any]) -> None:
 
 def legend(store: VersionedStore, actor: Actor, *, style: str, layer: str, width: int,
            height: int, fmt: str) -> bytes:
-    from mapnode.render import _check_size, _style_layers, encode, image_format
+    from mapnode.render import encode
 
     fmt = image_format(fmt)
-    _check_size(width, height, 1.0)
+    check_size(width, height, 1.0)
     meta = store.layer(actor, layer)
     m = mapnik()
     mp = m.Map(width, height)
     if meta.kind is LayerKind.RASTER:
         m.load_map_from_string(mp, map_xml("epsg:4490", "#b8c4cc", [], 0))
     else:
-        chosen = [lyr for lyr in _style_layers(store, actor, style, [layer])
+        chosen = [lyr for lyr in style_layers_of(store, actor, style, [layer])
                   if lyr["type"] not in ("background", "raster")]
         props: dict[str, Any] = {}
         map_layers = []
