@@ -247,3 +247,13 @@ def test_raster_tiles_by_kvp_rest_and_tianditu_shape(client: TestClient, tms: st
     assert image(img).format == "JPEG"
     webp = client.get(kvp_tile("roads", tms, 15, "image/webp"))
     assert image(webp).format == "WEBP"
+
+
+def test_every_wmts_layer_has_a_tilejson(client: TestClient) -> None:
+    """Each tileset the WMTS offers (vector, raster, imagery) has TileJSON 3.0 in both grids."""
+    for layer in layer_ids(caps(client)):
+        for tms in ("w", "c"):
+            body = client.get(f"/tiles/{layer}/{tms}/tilejson.json").json()
+            assert body["tilejson"] == "3.0.0", (layer, body)
+            ext = body["tiles"][0].rsplit(".", 1)[1]
+            assert ext == ("png" if layer in ("labels", "relief", "imagery") else "mvt"), layer
