@@ -11,7 +11,9 @@ mapnode store (schema `mapnode`, `mapnode import --key osm_id`) and into a plain
 written at run time (one WFS layer, every attribute, `gml_featureid` gid).
 
 Both servers get `--workers` processes (uvicorn workers; lighttpd `max-procs` of `mapserv`
-FastCGI processes). The load is `wrk --latency` cycling through the 38 pages
+FastCGI processes) and run side by side; `--rounds` short `wrk` runs alternate between them
+(order rotating), so load from other processes falls on both alike: pages/s is the mean of the
+runs, p50 their median, p99 their maximum. The load is `wrk --latency` cycling through the 38 pages
 `COUNT=1000&STARTINDEX=0,1000,…` of the layer, GML 3.2 in EPSG:4490 / EPSG:4326 with
 lat/lon axis order (the same numbers: CGCS2000 and WGS84 are stored alike). Each server is
 first checked to answer 1,000 `wfs:member` elements.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import tempfile
 import time
@@ -119,12 +122,12 @@ END
     return path
 
 
-def servers(store: str, tmp: Path, port: int, workers: int) -> list[Server]:
-    conf = lighttpd_conf(tmp, port, workers, mapfile(tmp))
+def servers(store: str, tmp: Path, ports: list[int], workers: int) -> list[Server]:
+    conf = lighttpd_conf(tmp, ports[1], workers, mapfile(tmp))
     return [
         Server("mapnode", [str(ROOT / ".venv" / "bin" / "uvicorn"), "--factory",
                            "mapnode.http.app:app_from_env", "--host", "127.0.0.1", "--port",
-                           str(port), "--workers", str(workers), "--log-level", "warning",
+                           str(ports[0]), "--workers", str(workers), "--log-level", "warning",
                            "--no-access-log"],
                {"MAPNODE_STORE": store}, "/wfs?",
                {"TYPENAMES": "mapnode:roads", "SRSNAME": "urn:ogc:def:crs:EPSG::4490"}),
@@ -192,23 +195,36 @@ def _latency(out: str, pct: str) -> float:
     return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
 
 
-def measure(server: Server, port: int, total: int, seconds: int, connections: int,
-            tmp: Path) -> Result:
-    log = tmp / f"{server.name.split()[0]}.log"
-    request_paths = paths(server, total)
-    with log.open("w") as out:
-        proc = subprocess.Popen(server.cmd, env={**os.environ, **server.env}, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp)
+def measure(all_servers: list[tuple[Server, int]], total: int, seconds: int, rounds: int,
+            connections: int, tmp: Path) -> list[Result]:
+    """Start every server, then alternate short wrk runs between them (order rotating), so
+    that load from other processes on the machine falls on all of them alike."""
+    procs, runs = [], {s.name: [] for s, _ in all_servers}  # type: ignore[var-annotated]
+    kb = {}
     try:
-        first = f"http://127.0.0.1:{port}{request_paths[1]}"
-        wait_ready(server, proc, log, first)
-        kb = check_page(server, first)
-        run_wrk(port, request_paths, 3, connections, tmp)  # warm-up
-        rps, p50, p99, errors = run_wrk(port, request_paths, seconds, connections, tmp)
-        return Result(server.name, rps, p50, p99, errors, kb)
+        for server, port in all_servers:
+            log = tmp / f"{server.name.split()[0]}.log"
+            with log.open("w") as out:
+                proc = subprocess.Popen(server.cmd, env={**os.environ, **server.env},
+                                        stdout=out, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, cwd=tmp)
+            procs.append(proc)
+            first = f"http://127.0.0.1:{port}{paths(server, total)[1]}"
+            wait_ready(server, proc, log, first)
+            kb[server.name] = check_page(server, first)
+            run_wrk(port, paths(server, total), 3, connections, tmp)  # warm-up
+        for r in range(rounds):
+            order = all_servers[r % len(all_servers):] + all_servers[:r % len(all_servers)]
+            for server, port in order:
+                runs[server.name].append(run_wrk(port, paths(server, total),
+                                                 max(1, seconds // rounds), connections, tmp))
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return [Result(name, statistics.mean(r[0] for r in rs), statistics.median(r[1] for r in rs),
+                   max(r[2] for r in rs), sum(r[3] for r in rs), kb[name])
+            for name, rs in runs.items()]
 
 
 def main() -> None:
@@ -216,6 +232,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4, help="alternating runs per server")
     args = parser.parse_args()
     ensure_tools()
     store, total = load_data()
@@ -223,12 +240,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="wfs-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        port = free_port()
-        results = [measure(s, port, total, args.seconds, args.connections, tmp)
-                   for s in servers(store, tmp, port, args.workers)]
+        ports = [free_port(), free_port()]
+        pairs = list(zip(servers(store, tmp, ports, args.workers), ports, strict=True))
+        results = measure(pairs, total, args.seconds, args.rounds, args.connections, tmp)
     print(f"\n{machine_line()}")
     print(f"WFS 2.0.0 GetFeature, GML 3.2, COUNT={PAGE} (the {total // PAGE} full pages of "
-          f"{total} roads), wrk -c{args.connections} -d{args.seconds}s, {args.workers} worker "
+          f"{total} roads), wrk -c{args.connections}, {args.rounds} alternating runs of "
+          f"{max(1, args.seconds // args.rounds)} s per server, {args.workers} worker "
           f"processes each, same PostGIS server ({PG_BASE})\n")
     ours = results[0].requests_per_s
     print_table(["server", "pages/s", "features/s", "p50 ms", "p99 ms", "errors", "page KB",
