@@ -143,3 +143,17 @@ def test_legend_graphic(served: Served) -> None:
                                                 "REQUEST": "GetLegendGraphic", "tk": GOV_KEY,
                                                 "LAYER": "gov_zones", "FORMAT": "image/png"})
     assert allowed.status_code == 200
+
+
+def test_4549_northing_easting_in_130_and_easting_northing_in_111(served: Served) -> None:
+    gk = Transformer.from_crs(4490, 4549, always_xy=True)  # CGCS2000 3° GK, CM 120°E
+    e0, n0 = gk.transform(LONLAT[0], LONLAT[1])
+    e1 = e0 + 5000.0  # a 5 km × 4.5 km map, 10 m per pixel
+    n1 = n0 + 4500.0
+    le, ln = gk.transform(*LAKE_POINT)
+    pixel = (int((le - e0) / 10.0), int((n1 - ln) / 10.0))
+    new = getmap(served, CRS="EPSG:4549", BBOX=f"{n0},{e0},{n1},{e1}").convert("RGBA")
+    assert close(new.getpixel(pixel), rgb(WATER))
+    old = getmap(served, "1.1.1", SRS="EPSG:4549", BBOX=f"{e0},{n0},{e1},{n1}").convert("RGBA")
+    assert close(old.getpixel(pixel), rgb(WATER))
+    assert new.tobytes() == old.tobytes()

@@ -108,19 +108,18 @@ def get_map(store: VersionedStore, actor: Actor, q: MapQuery) -> bytes:
     from mapnode.render import render_map
 
     seq = as_of(store, q)
-    common = {"bbox": q.bbox, "crs": q.crs.render_crs, "width": q.width, "height": q.height,
-              "as_of": seq}
+
+    def draw(style: str, layers: list[str] | None, fmt: str, transparent: bool,
+             bgcolor: str | None) -> bytes:
+        return render_map(store, actor, style=style, layers=layers, bbox=q.bbox,
+                          crs=q.crs.render_crs, width=q.width, height=q.height, fmt=fmt,
+                          transparent=transparent, bgcolor=bgcolor, as_of=seq)
+
     if len(parts) == 1:
-        style, layers = parts[0]
-        return render_map(store, actor, style=style, layers=layers, fmt=q.fmt,
-                          transparent=q.transparent, bgcolor=q.bgcolor, **common)
-    images = []
-    for i, (style, layers) in enumerate(parts):
-        first = i == 0
-        data = render_map(store, actor, style=style, layers=layers, fmt="png",
-                          transparent=q.transparent or not first,
-                          bgcolor=q.bgcolor if first else None, **common)
-        images.append(Image.open(io.BytesIO(data)).convert("RGBA"))
+        return draw(*parts[0], q.fmt, q.transparent, q.bgcolor)
+    images = [Image.open(io.BytesIO(draw(style, layers, "png", q.transparent or i > 0,
+                                         q.bgcolor if i == 0 else None))).convert("RGBA")
+              for i, (style, layers) in enumerate(parts)]
     out = images[0]
     for im in images[1:]:
         out = Image.alpha_composite(out, im)
