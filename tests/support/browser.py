@@ -43,6 +43,7 @@ import pytest
 
 from mapnode.manifest import load_manifest, read_manifest
 from mapnode.model import Actor
+from mapnode.store import VersionedStore
 from tests.support.backends import BACKENDS, backend_store
 from tests.support.data import REPO
 from tests.support.server import ServeProcess
@@ -54,6 +55,9 @@ CHROMIUM = Path(os.environ.get("MAPNODE_CHROMIUM", "/usr/bin/chromium"))
 MANIFEST = REPO / "demo" / "manifest.json"
 # the map layers of the demo (about 5 s to load on either backend)
 DEMO_LAYERS = ("roads", "water", "landuse", "poi", "stations")
+# glyph PBFs shared by every demo server and kept between sessions: the first map with Chinese
+# labels makes ~90 ranges (about 20 s of CPU); tests/assets covers making them
+GLYPH_CACHE = REPO / "artifacts" / "glyph-cache"
 
 
 def require_browser() -> str:
@@ -135,23 +139,37 @@ def run_page(script: str | Path, base_url: str, *, viewport: tuple[int, int] = (
     return PageFacts(**facts, stderr=done.stderr)
 
 
+@dataclass
+class DemoServer:
+    """A running `mapnode serve` (`url`, `process`) over a demo store on one backend; the store
+    stays open for tests that edit it or read it directly."""
+
+    process: ServeProcess
+    backend: str
+    store: VersionedStore
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+
 @contextmanager
 def serve_demo(kind: str, directory: Path, layers: tuple[str, ...] = DEMO_LAYERS,
-               env: dict[str, str] | None = None) -> Iterator[ServeProcess]:
+               env: dict[str, str] | None = None) -> Iterator[DemoServer]:
     """`mapnode serve` over a new store (`kind`: sqlite or postgis) holding demo layers."""
     with backend_store(kind, directory) as store:
         load_manifest(store, Actor.system(), read_manifest(MANIFEST), only=list(layers))
-        url = store.url
-        server = ServeProcess(url, env=env, log=directory / "serve.log")
+        env = {"MAPNODE_GLYPH_CACHE_DIR": str(GLYPH_CACHE), **(env or {})}
+        server = ServeProcess(store.url, env=env, log=directory / "serve.log")
         try:
-            yield server
+            yield DemoServer(server, kind, store)
         finally:
             server.stop()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def demo_server(request: pytest.FixtureRequest,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """mapnode serving the demo's map layers, once per backend and session. Import it into a
     conftest.py (`from tests.support.browser import demo_server  # noqa: F401`)."""
     with serve_demo(request.param, tmp_path_factory.mktemp(f"demo-{request.param}")) as server:
