@@ -261,3 +261,14 @@ def test_post_xml_for_the_other_operations(served: Served) -> None:
                                             "REQUEST": "GetFeature", "TYPENAMES": "roads",
                                             "RESULTTYPE": "hits"})
     assert xml(form).get("numberMatched") == str(served.store.count(Actor.system(), "roads"))
+
+
+def test_spatial_pages_before_the_last_say_number_matched_unknown(served: Served) -> None:
+    box = "30.24,120.14,30.26,120.16"
+    want = sorted(served.fids(intersects=shapely.box(*BOX)))
+    doc = xml(served.get(**GF20, TYPENAMES="roads", BBOX=box, COUNT="100"))
+    assert doc.get("numberMatched") == "unknown" and doc.get("next")
+    last = xml(served.get(**GF20, TYPENAMES="roads", BBOX=box, COUNT="100",
+                          STARTINDEX=str(len(want) - 5)))
+    assert last.get("numberMatched") == str(len(want)) and last.get("next") is None
+    assert [_gml_id(m) for m in last.findall("wfs:member/m:roads", NS)] == want[-5:]

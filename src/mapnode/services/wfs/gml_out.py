@@ -159,7 +159,7 @@ def collection_20(page: Page, hits: bool = False) -> Iterable[str]:
 
 def collection_11(page: Page, hits: bool = False) -> Iterable[str]:
     """A WFS 1.1.0 FeatureCollection in GML 3.1.1 (hits: numberOfFeatures only)."""
-    number = (page.number_matched or 0) if hits else len(page.features)
+    number = (page.number_matched or 0) if hits else len(page.features)  # hits: always exact
     yield ('<?xml version="1.0" encoding="UTF-8"?>\n'
            f'<wfs:FeatureCollection xmlns:wfs="{WFS11}" xmlns:gml="{GML311}" '
            f'xmlns:{PREFIX}="{NS}" xmlns:xsi="{XSI}" xsi:schemaLocation="{WFS11} {WFS11_XSD} '
@@ -200,7 +200,7 @@ def geojson(page: Page, hits: bool = False) -> bytes:
     return orjson.dumps(body)
 
 
-def value_collection(values: list[Any], geometry: bool, crs: WfsCrs, matched: int,
+def value_collection(values: list[Any], geometry: bool, crs: WfsCrs, matched: str,
                      time_stamp: str, layer: str, fids: list[str]) -> str:
     """A WFS 2.0.0 GetPropertyValue answer: one wfs:member per value."""
     writer = GmlWriter("3.2", crs, [v if geometry else None for v in values])

@@ -218,8 +218,13 @@ def count_matching(ctx: Context, q: Query) -> int:
         fids=list(f.fids) if f.fids is not None else None, as_of=q.seq))
 
 
-def page(ctx: Context, q: Query, hits: bool) -> tuple[list[Feature], int, bool]:
-    """The features of the page, numberMatched and whether more follow."""
+def page(ctx: Context, q: Query, hits: bool) -> tuple[list[Feature], int | None, bool]:
+    """The features of the page, numberMatched and whether more follow.
+
+    numberMatched is exact for hits and for the last page. On other pages it is counted in
+    SQL when the query has no geometry; with one, counting means reading every match, so a
+    results page answers "unknown" (WFS 2.0 allows it) and a client asks for hits instead.
+    """
     if hits:
         return [], count_matching(ctx, q), False
     found = read(ctx, q, q.count + 1, q.start)
@@ -227,6 +232,8 @@ def page(ctx: Context, q: Query, hits: bool) -> tuple[list[Feature], int, bool]:
     found = found[:q.count]
     if not more and (found or q.start == 0):
         return found, q.start + len(found), False
+    if q.fes.intersects is not None:
+        return found, None, more
     return found, count_matching(ctx, q), more
 
 
@@ -317,7 +324,8 @@ def get_property_value(ctx: Context, req: WfsRequest) -> Reply:
         values: list[object] = list(q.crs.from_storage([f.geometry for f in found]))
     else:
         values = [f.properties.get(name) for f in found]
-    body = gml_out.value_collection(values, name == GEOMETRY, q.crs, matched, now_stamp(),
+    body = gml_out.value_collection(values, name == GEOMETRY, q.crs,
+                                    "unknown" if matched is None else str(matched), now_stamp(),
                                     q.meta.name, [f.fid for f in found])
     return Reply(body.encode(), XML_MEDIA)
 
