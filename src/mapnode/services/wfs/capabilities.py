@@ -121,8 +121,9 @@ def _identification(svc: Service, version: str) -> str:
     versions = "".join(f"<ows:ServiceTypeVersion>{v}</ows:ServiceTypeVersion>"
                        for v in (("2.0.0", "1.1.0") if version == "2.0.0" else ("1.1.0",)))
     return (f"<ows:ServiceIdentification><ows:Title>{esc(svc.title_zh)} WFS</ows:Title>"
-            f"<ows:Abstract>{esc(svc.title_zh)}：网络要素服务 / {esc(svc.title_en)}: Web Feature "
-            "Service</ows:Abstract><ows:Keywords><ows:Keyword>WFS</ows:Keyword>"
+            f"<ows:Abstract>{esc(svc.title_zh)}：网络要素服务。过去的数据状态：TIME=RFC 3339 时刻。"
+            f" / {esc(svc.title_en)}: Web Feature Service. Past states: TIME=an RFC 3339 "
+            "instant.</ows:Abstract><ows:Keywords><ows:Keyword>WFS</ows:Keyword>"
             "<ows:Keyword>地理信息</ows:Keyword></ows:Keywords>"
             f"<ows:ServiceType>WFS</ows:ServiceType>{versions}"
             "<ows:Fees>NONE</ows:Fees><ows:AccessConstraints>NONE</ows:AccessConstraints>"

@@ -132,9 +132,8 @@ def describe_feature_type(ctx: Context, req: WfsRequest) -> Reply:
                       f"unsupported output format {fmt[:60]}")
     metas = ([layer_meta(ctx, t) for t in req.type_names] if req.type_names
              else feature_layers(ctx))
-    media = GML32_MEDIA if req.version == "2.0.0" else GML311_MEDIA
-    return Reply(describe(metas, req.version).encode(), media.replace(
-        "application/gml+xml", "text/xml").replace("version=3.2", "subtype=gml/3.2"))
+    media = "text/xml; subtype=gml/3.2" if req.version == "2.0.0" else GML311_MEDIA
+    return Reply(describe(metas, req.version).encode(), media)
 
 
 # ---------------------------------------------------------------------- queries
