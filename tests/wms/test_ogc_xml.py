@@ -62,3 +62,13 @@ def test_parser_reads_plain_xml_and_caps_size() -> None:
     assert root.tag == "{http://www.opengis.net/fes/2.0}Filter"
     with pytest.raises(OgcError):
         parse_xml(b"<a>" + b" " * 200 + b"</a>", max_bytes=100)
+
+
+def test_reports_stay_well_formed_whatever_the_caller_sent() -> None:
+    err = OgcError("InvalidParameterValue", "参数无效", "invalid", locator="BB\x00OX",
+                   extra={"value": "a\x00b\x1f" + "x" * 1000})
+    for body in (service_exception_report([err]), service_exception_report([err], "1.1.1"),
+                 ows_exception_report([err])):
+        root = etree.fromstring(body, etree.XMLParser(load_dtd=False, no_network=True))
+        text = "".join(root.itertext())
+        assert "a\ufffdb\ufffd" in text and len(text) < 500

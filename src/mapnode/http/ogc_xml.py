@@ -26,6 +26,7 @@ Messages are Chinese first, English second ("图层不存在 / layer not found")
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
@@ -40,6 +41,15 @@ WMS_111_DTD = "http://schemas.opengis.net/wms/1.1.1/exception_1_1_1.dtd"
 WMS_130_XSD = "http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd"
 SE_XML_111 = "application/vnd.ogc.se_xml"
 MAX_XML_BYTES = 10 * 1024 * 1024
+MAX_ECHO = 300  # characters of a caller's value repeated in a report
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str, limit: int | None = None) -> str:
+    """`text` without the characters XML 1.0 cannot carry (NUL, most controls), cut to
+    `limit` characters; escape it as usual afterwards."""
+    text = _NOT_XML.sub("\ufffd", text)
+    return text if limit is None or len(text) <= limit else text[:limit] + "…"
 
 # OWS Common 1.1 (OGC 06-121r3, table 28) and WFS 2.0 (09-025r2, table 3) status codes.
 OWS_STATUS = {
@@ -75,8 +85,9 @@ class OgcError(Exception):
         """Chinese first, English second, then any detail."""
         text = self.message_zh + (f" / {self.message_en}" if self.message_en else "")
         if self.extra:
-            text += " (" + ", ".join(f"{k}={v}" for k, v in self.extra.items()) + ")"
-        return text
+            text += " (" + ", ".join(f"{k}={xml_safe(v, MAX_ECHO)}"
+                                     for k, v in self.extra.items()) + ")"
+        return xml_safe(text)
 
     @classmethod
     def from_domain(cls, exc: MapnodeError, *, code: str | None = None,
@@ -96,7 +107,7 @@ def service_exception_report(errors: list[OgcError], version: str = "1.3.0") -> 
     """WMS `ServiceExceptionReport` (1.3.0 by default; 1.1.1 and older without namespace)."""
     items = "".join(
         f"<ServiceException code={quoteattr(e.code)}"
-        + (f" locator={quoteattr(e.locator)}" if e.locator else "")
+        + (f" locator={quoteattr(xml_safe(e.locator, MAX_ECHO))}" if e.locator else "")
         + f">{escape(e.text)}</ServiceException>" for e in errors)
     if version.startswith("1.3"):
         head = ('<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc" '
@@ -122,7 +133,7 @@ def ows_exception_report(errors: list[OgcError], version: str = "2.0.0",
     """OWS Common `ows:ExceptionReport` (OWS 1.1 for WFS 2.0/WMTS; "1.0.0" for WFS 1.1)."""
     items = "".join(
         f"<ows:Exception exceptionCode={quoteattr(e.code)}"
-        + (f" locator={quoteattr(e.locator)}" if e.locator else "")
+        + (f" locator={quoteattr(xml_safe(e.locator, MAX_ECHO))}" if e.locator else "")
         + f"><ows:ExceptionText>{escape(e.text)}</ows:ExceptionText></ows:Exception>"
         for e in errors)
     return ('<?xml version="1.0" encoding="UTF-8"?>'

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -156,7 +157,11 @@ def _html(features: list[Feature]) -> str:
 
 
 def _text(v: Any) -> str:
-    return "" if v is None else v if isinstance(v, str) else orjson.dumps(v).decode()
+    text = "" if v is None else v if isinstance(v, str) else orjson.dumps(v).decode()
+    return _NOT_XML.sub("\ufffd", text)
+
+
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def _gml(features: list[Feature]) -> str:

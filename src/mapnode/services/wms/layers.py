@@ -24,6 +24,7 @@ STYLE_LAYERS = {
 }
 
 BBox = tuple[float, float, float, float]
+MAX_NAME = 200
 
 
 @dataclass
@@ -106,10 +107,12 @@ def resolve_layer(store: VersionedStore, actor: Actor, name: str,
     actor may not see is not defined for it)."""
     if name in STYLE_LAYERS:
         return None
-    try:
-        meta = store.layer(actor, name)
-    except NotFound:
-        meta = None
+    meta = None
+    if len(name) <= MAX_NAME and name.isprintable():  # PostgreSQL refuses NUL in text
+        try:
+            meta = store.layer(actor, name)
+        except NotFound:
+            meta = None
     if meta is None or not drawable(meta):
         raise fail("LayerNotDefined", parameter, "图层不存在", "layer not defined", value=name)
     return meta
