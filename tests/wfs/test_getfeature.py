@@ -272,3 +272,38 @@ def test_spatial_pages_before_the_last_say_number_matched_unknown(served: Served
                           STARTINDEX=str(len(want) - 5)))
     assert last.get("numberMatched") == str(len(want)) and last.get("next") is None
     assert [_gml_id(m) for m in last.findall("wfs:member/m:roads", NS)] == want[-5:]
+
+
+def test_sortby_orders_pages(served: Served) -> None:
+    feats = list(served.store.features(Actor.system(), "roads"))
+    named = sorted((f for f in feats if f.properties.get("name")),
+                   key=lambda f: (f.properties["name"], int(f.fid)), reverse=True)
+    want = [f.fid for f in named] + sorted(
+        (f.fid for f in feats if not f.properties.get("name")), key=lambda fid: -int(fid))
+    want_osm = sorted(feats, key=lambda f: f.properties["osm_id"], reverse=True)
+    assert [f.fid for f in want_osm][:5] == served.features(TYPENAMES="roads", COUNT="5",
+                                                            SORTBY="osm_id DESC")
+    got = served.features(TYPENAMES="roads", COUNT="300", SORTBY="name DESC,osm_id DESC")
+    assert got == want[:300]
+    doc = xml(served.get(**GF20, TYPENAMES="roads", COUNT="300", STARTINDEX="300",
+                         SORTBY="mapnode:name D,osm_id D"))
+    assert [_gml_id(m) for m in doc.findall("wfs:member/m:roads", NS)] == want[300:600]
+    assert "SORTBY=" in doc.get("next")
+    caps = xml(served.get(SERVICE="WFS", REQUEST="GetCapabilities"))
+    assert caps.findtext(".//fes:Constraint[@name='ImplementsSorting']/ows:DefaultValue",
+                         namespaces=NS) == "TRUE"
+
+
+def test_sortby_needs_a_query_within_the_limit(served: Served) -> None:
+    settings = Settings(store=served.store.url, wfs_max_features=100)
+    with TestClient(create_app(settings, store=served.store)) as client:
+        r = client.get("/wfs", params={**GF20, "TYPENAMES": "roads", "SORTBY": "name"})
+        assert r.status_code == 400 and exception(r)[:2] == ("InvalidParameterValue", "sortBy")
+        r = client.get("/wfs", params={**GF20, "TYPENAMES": "roads", "SORTBY": "osm_id DESC",
+                                       "FILTER": '<Filter xmlns="http://www.opengis.net/fes/2.0">'
+                                       "<PropertyIsEqualTo><ValueReference>fclass</ValueReference>"
+                                       "<Literal>primary</Literal></PropertyIsEqualTo></Filter>"})
+        got = [_gml_id(m) for m in xml(r).findall("wfs:member/m:roads", NS)]
+        primary = [f for f in served.store.features(Actor.system(), "roads")
+                   if f.properties["fclass"] == "primary"]
+        assert got == [f.fid for f in sorted(primary, key=lambda f: -f.properties["osm_id"])]

@@ -48,9 +48,9 @@ CONSTRAINTS_FALSE = ("ImplementsTransactionalWFS", "ImplementsLockingWFS", "SOAP
                      "ManageStoredQueries")
 FES_TRUE = ("ImplementsQuery", "ImplementsAdHocQuery", "ImplementsResourceId",
             "ImplementsMinStandardFilter", "ImplementsStandardFilter",
-            "ImplementsMinSpatialFilter", "ImplementsMinimumXPath")
+            "ImplementsMinSpatialFilter", "ImplementsMinimumXPath", "ImplementsSorting")
 FES_FALSE = ("ImplementsFunctions", "ImplementsSpatialFilter", "ImplementsMinTemporalFilter",
-             "ImplementsTemporalFilter", "ImplementsVersionNav", "ImplementsSorting",
+             "ImplementsTemporalFilter", "ImplementsVersionNav",
              "ImplementsExtendedOperators", "ImplementsSchemaElementFunc")
 
 

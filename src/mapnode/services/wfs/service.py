@@ -11,7 +11,7 @@ Past states: the vendor parameter TIME (or DATETIME; an RFC 3339 instant, a date
 FES temporal operators are refused: features carry no time of their own.
 
 Order: features come ordered by feature id, the store's order, which makes paging stable.
-SORTBY accepts only that order (`fid`/`@gml:id` ascending); anything else is refused.
+SORTBY sorts here (see `sorting.py`) when at most `max_features` features match.
 """
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ from mapnode.services.wfs.names import (
 )
 from mapnode.services.wfs.request import GET_BY_ID, WfsRequest, bbox_values
 from mapnode.services.wfs.schema import describe
+from mapnode.services.wfs.sorting import (
+    SortKey,
+    is_store_order,
+    parse_sort,
+    sort_features,
+    too_many,
+)
 from mapnode.services.wfs.xmltext import GML32, NS, PREFIX, WFS20, XSI, esc, is_ncname
 from mapnode.store import VersionedStore
 
@@ -147,6 +154,8 @@ class Query:
     seq: int
     count: int
     start: int
+    sort: list[SortKey]
+    max_features: int
 
 
 def output_kind(req: WfsRequest) -> str:
@@ -182,10 +191,7 @@ def resolve_query(ctx: Context, req: WfsRequest, max_features: int) -> Query:
     elif req.resource_ids:
         fids = [fid_of(r, meta.name) for r in req.resource_ids]
         fes = FesFilter(fids=tuple(f for f in fids if f is not None))
-    if req.sort_by and req.sort_by.strip().lower() not in (
-            "fid", "fid asc", "fid a", "@gml:id", "@gml:id asc"):
-        raise invalid("sortBy", "不支持排序：要素按标识排序", "sorting is not supported: "
-                      "features come ordered by id")
+    sort = parse_sort(req.sort_by, meta)
     seq = ctx.store.current_seq()
     if req.time:
         try:
@@ -194,7 +200,8 @@ def resolve_query(ctx: Context, req: WfsRequest, max_features: int) -> Query:
             raise invalid("time", exc.message_zh.replace("datetime", "TIME"),
                           exc.message_en.replace("datetime", "TIME")) from None
     count = min(req.count or max_features, max_features)
-    return Query(meta, crs, fes, seq, count, req.start_index)
+    return Query(meta, crs, fes, seq, count, req.start_index,
+                 [] if is_store_order(sort) else sort, max_features)
 
 
 def read(ctx: Context, q: Query, limit: int, offset: int) -> list[Feature]:
@@ -226,6 +233,12 @@ def page(ctx: Context, q: Query, hits: bool) -> tuple[list[Feature], int | None,
     """
     if hits:
         return [], count_matching(ctx, q), False
+    if q.sort:
+        matched = count_matching(ctx, q)
+        if matched > q.max_features:
+            raise too_many(matched, q.max_features)
+        ordered = sort_features(read(ctx, q, matched, 0), q.sort)
+        return ordered[q.start:q.start + q.count], matched, q.start + q.count < matched
     found = read(ctx, q, q.count + 1, q.start)
     more = len(found) > q.count
     found = found[:q.count]
@@ -302,6 +315,7 @@ def page_url(ctx: Context, req: WfsRequest, q: Query, start: int) -> str:
                 "BBOX": ",".join(req.bbox) if req.bbox else None, "FILTER": req.filter_text,
                 "RESOURCEID": ",".join(req.resource_ids) if req.resource_ids else None,
                 "PROPERTYNAME": ",".join(req.property_names) if req.property_names else None,
+                "SORTBY": req.sort_by,
                 "TIME": req.time}
     params.update({k: v for k, v in optional.items() if v})
     params.update({"COUNT": str(q.count), "STARTINDEX": str(start)})
