@@ -218,22 +218,20 @@ class VersionedStore(ABC):
 
     def layer(self, actor: Actor, name: str) -> LayerMeta:
         """The layer's metadata. A layer the actor may not see is reported as not found."""
-        row = self._layer_row(name)
-        if row is None:
-            raise NotFound("图层不存在", "no such layer", {"layer": name})
-        meta = LayerMeta.from_dict(self._load_props(row[2]))
-        if not policy.can_read_layer(actor, meta):
-            raise NotFound("图层不存在", "no such layer", {"layer": name})
-        return meta
+        return self._layer_id(actor, name)[1]
 
     def _layer_row(self, name: str) -> tuple[Any, ...] | None:
         rows = self.query("SELECT id, edition, meta FROM layers WHERE name = ?", [name])
         return rows[0] if rows else None
 
     def _layer_id(self, actor: Actor, name: str) -> tuple[int, LayerMeta]:
-        meta = self.layer(actor, name)
+        """The layer's id and metadata, in one query; hidden layers are not found."""
         row = self._layer_row(name)
-        assert row is not None
+        if row is None:
+            raise NotFound("图层不存在", "no such layer", {"layer": name})
+        meta = LayerMeta.from_dict(self._load_props(row[2]))
+        if not policy.can_read_layer(actor, meta):
+            raise NotFound("图层不存在", "no such layer", {"layer": name})
         return int(row[0]), meta
 
     def drop_layer(self, actor: Actor, name: str) -> None:
