@@ -1,8 +1,8 @@
 """Server-side rendering of the map style (mapnode.styles) with mapnik, natively in any CRS.
 
 `render_map` turns the style's layers, evaluated at the map's zoom, into mapnik XML
-(mapnode.render.mapnik_xml, planned in mapnode.render.plan), feeds each store layer as an
-inline GeoJSON datasource read with the caller's actor as of a seq (mapnode.render.data) and
+(mapnode.render.mapnik_xml, planned in mapnode.render.plan), feeds each store layer as a
+datasource read with the caller's actor as of a seq (mapnode.render.data) and
 raster layers through mapnik's `gdal` datasource (a single-band raster such as a DEM gets a
 hypsometric tint), and renders in the requested CRS: EPSG:3857, 4490, 4326, 4547/4548/4549
 (a 4490 map is drawn in 4490, never stretched from 3857).
@@ -20,8 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mapnode.model import Actor
-from mapnode.render.data import geojson
-from mapnode.render.env import mapnik
+from mapnode.render.data import datasource
 from mapnode.render.params import CRSES, FORMATS, image_format, map_zoom, parse_crs
 from mapnode.render.plan import BUFFER_PX, MapPlan, draw, plan_map
 from mapnode.store import VersionedStore
@@ -56,13 +55,13 @@ def render_image(store: VersionedStore, actor: Actor, *, style: str, layers: Seq
 
 
 def read_layers(store: VersionedStore, actor: Actor, plan: MapPlan) -> dict[str, Any]:
-    """An inline GeoJSON datasource per store layer the plan draws (none when empty)."""
-    m = mapnik()
+    """A datasource per store layer the plan draws (none when it has nothing there)."""
     out = {}
     for src, fields in plan.fields.items():
-        text, n = geojson(store, actor, src, plan.lonlat, plan.px_deg, plan.seq, fields)
-        if n:
-            out[src] = m.Datasource(type="geojson", inline=text)
+        ds = datasource(store, actor, src, plan.lonlat, plan.px_deg, plan.seq, fields,
+                        plan.filters[src])
+        if ds is not None:
+            out[src] = ds
     return out
 
 

@@ -26,7 +26,7 @@ from mapnode.render.params import (
 from mapnode.store import VersionedStore
 from mapnode.styles import check_style, style_layers
 
-BUFFER_PX = 128
+BUFFER_PX = 64
 _GEOMETRY = {"fill": "polygon", "line": "line", "circle": "point", "symbol": "point"}
 
 
@@ -47,6 +47,7 @@ class MapPlan:
     seq: int
     layers: list[MapLayer] = field(default_factory=list)
     fields: dict[str, set[str]] = field(default_factory=dict)  # store layer → properties used
+    filters: dict[str, list[Any]] = field(default_factory=dict)  # store layer → style filters
 
 
 def plan_map(store: VersionedStore, actor: Actor, *, style: str, layers: Sequence[str] | None,
@@ -91,6 +92,8 @@ def plan_map(store: VersionedStore, actor: Actor, *, style: str, layers: Sequenc
         geom = visible[src].geometry_type.value if src in visible else _GEOMETRY[lyr["type"]]
         plan.layers.append(MapLayer(name, src, None, None, style_xml(name, lyr, zoom, geom)))
         plan.fields.setdefault(src, set()).update(_fields(lyr))
+        plan.filters.setdefault(src, []).append(ex.at_zoom(lyr["filter"], zoom)
+                                                if "filter" in lyr else None)
     return plan
 
 

@@ -4,7 +4,7 @@ the map style by mapnode.render, natively in each grid's CRS (3857, 4490, 4326).
 Tilesets: `basemap` (天地图 vec), `labels` (cva: transparent, labels only), `imagery` (img:
 every raster layer the caller may see), or one layer: a vector layer drawn with its style
 layers of the base map on a transparent background, a raster layer drawn as itself.
-Labels are placed over a 128 px buffer around the tile (mapnode.render), so a label that
+Labels are placed over a 64 px buffer around the tile (mapnode.render), so a label that
 crosses a tile edge is drawn the same way in both tiles.
 """
 
