@@ -1,7 +1,8 @@
 """WMS GetMap 1024×768 of the base map: mapnode next to MapServer 8 on the same PostGIS data,
 in one run.
 
-    .venv/bin/python -m bench.wms_bench [--seconds 20] [--connections 4] [--workers 2]
+    .venv/bin/python -m bench.wms_bench [--seconds 60] [--rounds 4] [--connections 4]
+                                        [--workers 2] [--no-load]
 
 Set-up (done by the script): Debian `cgi-mapserver`, `lighttpd` (MapServer's FastCGI host)
 and `wrk` through scripts/ensure-apt; database `mapnode_bench_wms` recreated per run with the
@@ -14,7 +15,9 @@ draw the same features in the same colours (MapServer without mapnode's per-zoom
 generalisation and label collision over a buffer).
 
 Both servers get `--workers` processes (uvicorn workers; lighttpd `max-procs` of `mapserv`
-FastCGI processes). The load is `wrk --latency` cycling through the same 96 GetMap requests
+FastCGI processes) and run at the same time; `wrk` rounds alternate between them so that the
+shared machine's changing load falls on both. The load is `wrk --latency` cycling through
+the same 96 GetMap requests
 (EPSG:3857, 1024×768 PNG, random centres over the city at 4.8, 9.6 and 19 m/px). Every server
 is first checked to answer a 1024×768 PNG that is not blank; one image of each is kept under
 bench/.cache/wms/ to compare by eye.
@@ -60,6 +63,7 @@ class Server:
     env: dict[str, str]
     prefix: str  # path and fixed query before the GetMap parameters
     layers: str
+    port: int
 
 
 @dataclass
@@ -216,21 +220,21 @@ def requests_paths(rng: random.Random) -> list[dict[str, str]]:
     return out
 
 
-def servers(store: str, tmp: Path, port: int, workers: int) -> list[Server]:
-    conf = lighttpd_conf(tmp, port, workers, mapfile(tmp))
+def servers(store: str, tmp: Path, ports: tuple[int, int], workers: int) -> list[Server]:
+    conf = lighttpd_conf(tmp, ports[1], workers, mapfile(tmp))
     return [
         Server("mapnode", [str(ROOT / ".venv" / "bin" / "uvicorn"), "--factory",
                            "mapnode.http.app:app_from_env", "--host", "127.0.0.1", "--port",
-                           str(port), "--workers", str(workers), "--log-level", "warning",
+                           str(ports[0]), "--workers", str(workers), "--log-level", "warning",
                            "--no-access-log"],
-               {"MAPNODE_STORE": store}, "/wms?", "basemap"),
+               {"MAPNODE_STORE": store}, "/wms?", "basemap", ports[0]),
         Server("MapServer 8", ["/usr/sbin/lighttpd", "-D", "-f", str(conf)], {},
-               "/mapserv?", "basemap"),
+               "/mapserv?", "basemap", ports[1]),
     ]
 
 
-def url_of(server: Server, port: int, params: dict[str, str]) -> str:
-    return f"http://127.0.0.1:{port}{server.prefix}" + urlencode(
+def url_of(server: Server, params: dict[str, str]) -> str:
+    return f"http://127.0.0.1:{server.port}{server.prefix}" + urlencode(
         {**params, "LAYERS": server.layers})
 
 
@@ -262,9 +266,10 @@ def check_image(server: Server, url: str) -> float:
     return len(r.content) / 1024
 
 
-def run_wrk(server: Server, port: int, params: list[dict[str, str]], seconds: int,
+def run_wrk(server: Server, params: list[dict[str, str]], seconds: int,
             connections: int, tmp: Path) -> tuple[float, float, float, int]:
-    paths = [url_of(server, port, p).split(str(port), 1)[1] for p in params]
+    port = server.port
+    paths = [url_of(server, p).split(str(port), 1)[1] for p in params]
     script = tmp / "getmap.lua"
     table = ",\n".join(f'"{p}"' for p in paths)
     script.write_text(f"""
@@ -293,47 +298,80 @@ def _latency(out: str, pct: str) -> float:
     return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
 
 
-def measure(server: Server, port: int, params: list[dict[str, str]], seconds: int,
-            connections: int, tmp: Path) -> Result:
+def start(server: Server, params: list[dict[str, str]], tmp: Path,
+          ) -> tuple[subprocess.Popen[bytes], float]:
+    """Start a server, check its first map; returns the process and the PNG size in KB."""
     log = tmp / f"{server.name.split()[0]}.log"
     with log.open("w") as out:
         proc = subprocess.Popen(server.cmd, env={**os.environ, **server.env}, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp)
+    first = url_of(server, params[1])
+    wait_ready(server, proc, log, first)
+    return proc, check_image(server, first)
+
+
+def measure(all_servers: list[Server], params: list[dict[str, str]], seconds: int,
+            rounds: int, connections: int, tmp: Path) -> list[Result]:
+    """Both servers run at once; wrk rounds alternate between them, so a change in the
+    machine's load (it is shared) falls on both alike. maps/s = all requests / all time;
+    p50 and p99 are the medians of the rounds'."""
+    procs = []
     try:
-        first = url_of(server, port, params[1])
-        wait_ready(server, proc, log, first)
-        kb = check_image(server, first)
-        run_wrk(server, port, params, 3, connections, tmp)  # warm-up
-        rps, p50, p99, errors = run_wrk(server, port, params, seconds, connections, tmp)
-        return Result(server.name, rps, p50, p99, errors, kb)
+        sizes = []
+        for server in all_servers:
+            proc, kb = start(server, params, tmp)
+            procs.append(proc)
+            sizes.append(kb)
+            run_wrk(server, params, 3, connections, tmp)  # warm-up
+        rounds_of: dict[str, list[tuple[float, float, float, int]]] = {
+            s.name: [] for s in all_servers}
+        for _ in range(rounds):
+            for server in all_servers:
+                rounds_of[server.name].append(
+                    run_wrk(server, params, max(1, seconds // rounds), connections, tmp))
+        results = []
+        for server, kb in zip(all_servers, sizes, strict=True):
+            rs = rounds_of[server.name]
+            results.append(Result(server.name, sum(r[0] for r in rs) / len(rs),
+                                  sorted(r[1] for r in rs)[len(rs) // 2],
+                                  sorted(r[2] for r in rs)[len(rs) // 2],
+                                  sum(r[3] for r in rs), kb))
+            print(f"{server.name}: maps/s per round " + ", ".join(f"{r[0]:.2f}" for r in rs),
+                  flush=True)
+        return results
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=60, help="per server, all rounds")
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-load", action="store_true",
+                        help="reuse the data of the previous run")
     args = parser.parse_args()
     ensure_tools()
-    store = load_data()
+    store = f"{PG_BASE}/{DB}?schema=mapnode" if args.no_load else load_data()
     from tests.support.server import free_port
 
     params = requests_paths(random.Random(20261121))
     with tempfile.TemporaryDirectory(prefix="wms-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        port = free_port()
-        results = [measure(s, port, params, args.seconds, args.connections, tmp)
-                   for s in servers(store, tmp, port, args.workers)]
+        ports = (free_port(), free_port())
+        results = measure(servers(store, tmp, ports, args.workers), params, args.seconds,
+                          args.rounds, args.connections, tmp)
     print(f"\n{machine_line()}")
     print(f"WMS GetMap {WIDTH}×{HEIGHT} PNG of the base map, EPSG:3857, {REQUESTS} maps at "
-          f"4.8/9.6/19 m/px, wrk -c{args.connections} -d{args.seconds}s, {args.workers} "
-          f"worker processes each, same PostGIS server ({PG_BASE})\n")
+          f"4.8/9.6/19 m/px, wrk -c{args.connections}, {args.rounds} alternating rounds, "
+          f"{args.seconds} s per server, {args.workers} worker processes each, same PostGIS "
+          f"server ({PG_BASE})\n")
     ours = results[0].requests_per_s
     print_table(["server", "maps/s", "p50 ms", "p99 ms", "errors", "PNG KB", "mapnode ×"],
-                [[r.name, f"{r.requests_per_s:.1f}", f"{r.p50_ms:.0f}", f"{r.p99_ms:.0f}",
+                [[r.name, f"{r.requests_per_s:.2f}", f"{r.p50_ms:.0f}", f"{r.p99_ms:.0f}",
                   str(r.errors), f"{r.kb:.0f}",
                   f"{ours / r.requests_per_s:.2f}" if r.requests_per_s else "n/a"]
                  for r in results])
