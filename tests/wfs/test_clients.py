@@ -94,6 +94,19 @@ def test_ogrinfo_counts_with_spat_and_where(server: tuple[ServeProcess, Versione
     assert not [s for s in srv.statuses() if s >= 500]
 
 
+def test_ogrinfo_order_by_is_sorted_by_the_server(
+        server: tuple[ServeProcess, VersionedStore]) -> None:
+    srv, store = server
+    out = _ogr("ogrinfo", "-ro", "-q", f"WFS:{srv.url}/wfs", "-sql",
+               'SELECT osm_id, name FROM "mapnode:roads" WHERE fclass = \'primary\' '
+               "ORDER BY osm_id DESC")
+    got = [int(ln.split("=")[1]) for ln in out.splitlines() if "osm_id (Integer64) =" in ln]
+    want = sorted((f.properties["osm_id"] for f in store.features(Actor.system(), "roads")
+                   if f.properties["fclass"] == "primary"), reverse=True)
+    assert got == want
+    assert "SORTBY=osm_id DESC" in unquote_plus(srv.log.read_text())
+
+
 def test_ogr2ogr_copies_every_feature(server: tuple[ServeProcess, VersionedStore],
                                       tmp_path: Path) -> None:
     srv, store = server
