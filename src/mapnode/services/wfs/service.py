@@ -234,11 +234,11 @@ def page(ctx: Context, q: Query, hits: bool) -> tuple[list[Feature], int | None,
     if hits:
         return [], count_matching(ctx, q), False
     if q.sort:
-        matched = count_matching(ctx, q)
-        if matched > q.max_features:
-            raise too_many(matched, q.max_features)
-        ordered = sort_features(read(ctx, q, matched, 0), q.sort)
-        return ordered[q.start:q.start + q.count], matched, q.start + q.count < matched
+        everything = read(ctx, q, q.max_features + 1, 0)
+        if len(everything) > q.max_features:
+            raise too_many(q.max_features)
+        ordered = sort_features(everything, q.sort)
+        return ordered[q.start:q.start + q.count], len(ordered), q.start + q.count < len(ordered)
     found = read(ctx, q, q.count + 1, q.start)
     more = len(found) > q.count
     found = found[:q.count]

@@ -42,9 +42,9 @@ def is_store_order(keys: list[SortKey]) -> bool:
     return not keys or keys == [("", False)]
 
 
-def too_many(matched: int, limit: int) -> Exception:
-    return invalid("sortBy", f"排序最多用于 {limit} 个要素（匹配 {matched} 个），请缩小查询范围",
-                   f"sorting works on at most {limit} matching features ({matched} match): "
+def too_many(limit: int) -> Exception:
+    return invalid("sortBy", f"排序最多用于 {limit} 个要素（匹配的更多），请缩小查询范围",
+                   f"sorting works on at most {limit} matching features (more match): "
                    "narrow the query")
 
 
