@@ -3,6 +3,8 @@ it once each store layer has a datasource (`draw`)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -98,20 +100,45 @@ def plan_map(store: VersionedStore, actor: Actor, *, style: str, layers: Sequenc
 
 
 def draw(plan: MapPlan, datasources: dict[str, Any]) -> Any:
-    """Render the plan; vector layers without a datasource (nothing to draw) are left out."""
+    """Render the plan; a vector layer without a datasource (nothing there) is switched off,
+    so that the map's XML depends only on style, zoom, CRS and size, and a parsed map is
+    reused for the next tile of the same level (`_loaded`)."""
     m = mapnik()
-    layers = [ml for ml in plan.layers if ml.raster_file or ml.source_layer in datasources]
-    mp = m.Map(plan.width, plan.height)
-    m.load_map_from_string(mp, map_xml(f"epsg:{plan.srid}", plan.background, layers,
-                                       plan.buffer))
-    for ml, layer in zip(layers, mp.layers, strict=True):
+    mp = _loaded(map_xml(f"epsg:{plan.srid}", plan.background, plan.layers, plan.buffer),
+                 plan.width, plan.height)
+    for ml, layer in zip(plan.layers, mp.layers, strict=True):
         if ml.source_layer:
-            layer.datasource = datasources[ml.source_layer]
+            ds = datasources.get(ml.source_layer)
+            layer.active = ds is not None
+            if ds is not None:
+                layer.datasource = ds
     mp.aspect_fix_mode = m.aspect_fix_mode.RESPECT
     mp.zoom_to_box(m.Box2d(*plan.box))
     image = m.Image(plan.width, plan.height)
     m.render(mp, image, plan.scale)
     return image
+
+
+_local = threading.local()
+MAPS_PER_THREAD = 24
+
+
+def _loaded(xml: str, width: int, height: int) -> Any:
+    """A mapnik Map of this XML and size: parsed once per thread and kept (LRU), since
+    parsing costs 30-40 ms a map. Maps are not shared between threads."""
+    cache: OrderedDict[tuple[str, int, int], Any] = getattr(_local, "maps", None) or OrderedDict()
+    _local.maps = cache
+    key = (xml, width, height)
+    mp = cache.get(key)
+    if mp is None:
+        m = mapnik()
+        mp = m.Map(width, height)
+        m.load_map_from_string(mp, xml)
+        cache[key] = mp
+        while len(cache) > MAPS_PER_THREAD:
+            cache.popitem(last=False)
+    cache.move_to_end(key)
+    return mp
 
 
 def style_layers_of(store: VersionedStore, actor: Actor, style: str,
