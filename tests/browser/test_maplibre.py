@@ -4,6 +4,7 @@ GetMap, the mapnik renderer) looks like the browser's. Both images stay in artif
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from tests.browser.likeness import likeness
 from tests.support.browser import ARTIFACTS, DemoServer, PageFacts, run_page
 
 WEST_LAKE = (120.15, 30.25)
+LAKESIDE = (120.165, 30.257)  # 湖滨, the streets east of the lake
 ZOOM = 14
 VIEW = (1024, 768)
 R = 6378137.0
@@ -60,6 +62,28 @@ def server_view(server: DemoServer, name: str, *, layers: str = "basemap",
     return path
 
 
+def tiles_view(server: DemoServer, name: str) -> Path:
+    """The same view assembled from the server's 256 px raster tiles (`/tiles/basemap/w/…png`):
+    MapLibre's zoom z is 256 px tile level z + 1."""
+    level = ZOOM + 1
+    world = 256 * 2**level
+    cx = (WEST_LAKE[0] + 180) / 360 * world
+    lat = math.radians(WEST_LAKE[1])
+    cy = (1 - math.log(math.tan(lat) + 1 / math.cos(lat)) / math.pi) / 2 * world
+    left, top = round(cx - VIEW[0] / 2), round(cy - VIEW[1] / 2)
+    image = Image.new("RGBA", VIEW)
+    with httpx.Client(base_url=server.url, timeout=120) as client:
+        for tx in range(left // 256, (left + VIEW[0] - 1) // 256 + 1):
+            for ty in range(top // 256, (top + VIEW[1] - 1) // 256 + 1):
+                r = client.get(f"/tiles/basemap/w/{level}/{tx}/{ty}.png")
+                assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+                tile = Image.open(io.BytesIO(r.content)).convert("RGBA")
+                image.paste(tile, (tx * 256 - left, ty * 256 - top))
+    path = ARTIFACTS / f"{name}-{server.backend}.png"
+    image.save(path)
+    return path
+
+
 def test_maplibre_renders_the_basemap_without_errors(demo_server: DemoServer) -> None:
     facts = browser_view(demo_server)
     facts.assert_clean()
@@ -90,6 +114,9 @@ def test_server_and_browser_renderings_look_alike(demo_server: DemoServer) -> No
     server = server_view(demo_server, "server-westlake")
     same = likeness(browser, server)
     assert same.alike, f"browser {browser.name} vs server {server.name}: {same}"
+    tiled = tiles_view(demo_server, "server-tiles-westlake")
+    from_tiles = likeness(browser, tiled)
+    assert from_tiles.alike, f"browser {browser.name} vs tiles {tiled.name}: {from_tiles}"
     # the measure tells different images apart: blank, mirrored, another place, another style
     server_img = Image.open(server)
     blank = Image.new("RGB", VIEW, "#f6f4ee")
@@ -99,3 +126,15 @@ def test_server_and_browser_renderings_look_alike(demo_server: DemoServer) -> No
                         (elsewhere, "shifted by 256 px"), (labels_only, "labels style")):
         different = likeness(browser, other)
         assert not different.alike, f"{what} passed as alike: {different}"
+
+
+def test_a_phone_at_device_scale_2_gets_the_2x_sprite(demo_server: DemoServer) -> None:
+    facts = run_page("maplibre_view.mjs", demo_server.url, viewport=(390, 844), scale=2,
+                     args={"style": "/styles/basemap.json", "center": list(LAKESIDE),
+                           "zoom": 15, "name": f"maplibre-phone-{demo_server.backend}"},
+                     timeout=300)
+    facts.assert_clean()
+    assert facts.responses_to(r"/sprites/mapnode@2x\.(json|png)$") == {200}
+    assert not facts.responses_to(r"/sprites/mapnode\.(json|png)$")
+    assert facts.values["canvas"] == [780, 1688] and facts.values["symbols"] > 10
+    assert Image.open(facts.screenshots[0]).size == (780, 1688)
