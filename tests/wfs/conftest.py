@@ -37,7 +37,7 @@ class Served:
     added: list[str]
     before: datetime
 
-    def get(self, status: int = 200, **params: Any) -> Any:
+    def get(self, status: int = 200, /, **params: Any) -> Any:
         """GET /wfs with these parameters; asserts the status and parses XML answers."""
         r = self.client.get("/wfs", params=params)
         assert r.status_code == status, r.text[:2000]
