@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
+from shapely.geometry import Point
 from starlette.testclient import TestClient
 
 from mapnode.config import Settings
@@ -18,6 +20,7 @@ from mapnode.store import VersionedStore
 from tests.conftest import BACKENDS
 from tests.store import hz
 from tests.support.backends import backend_store
+from tests.support.browser import DEMO_LAYERS, DemoServer, serve_demo
 
 OSM = "© OpenStreetMap contributors, ODbL 1.0"
 GOV_KEY = "gov-key"
@@ -79,3 +82,50 @@ def client(city: City) -> Iterator[TestClient]:
                         api_keys={GOV_KEY: {"name": "政务用户", "edition": "government"}})
     with TestClient(create_app(settings, store=city.store)) as c:
         yield c
+
+
+# ---------------------------------------------------------------------- browser tests
+RENAMED = "南山路（门户测试改名）"
+ADDED = "门户测试新增咖啡馆"
+ADDED_AT = (120.1585, 30.2445)  # on the lake shore, inside WEST_LAKE_EAST
+WEST_LAKE_EAST = (120.15, 30.24, 120.17, 30.26)
+ADMIN = ("admin_provinces", "admin_cities", "admin_counties")
+
+
+@dataclass
+class PortalServer:
+    demo: DemoServer
+    deleted: str  # name of the deleted POI
+
+    @property
+    def url(self) -> str:
+        return self.demo.url
+
+
+def edit_demo(store: VersionedStore) -> str:
+    """One changeset at West Lake: rename a 南山路 way, delete a named POI, add a café."""
+    system = Actor.system()
+    road = next(f for f in store.features(system, "roads", bbox=WEST_LAKE_EAST)
+                if f.properties.get("name") == "南山路")
+    gone = next(f for f in store.features(system, "poi_points", bbox=WEST_LAKE_EAST)
+                if f.properties.get("name") and f.properties.get("amenity"))
+    cs = Changeset("editor", "门户测试编辑 / portal test edit")
+    cs.update("roads", road.fid, road.version, road.geometry, {**road.properties, "name": RENAMED})
+    cs.delete("poi_points", gone.fid, gone.version)
+    cs.insert("poi_points", "portal-test-1", Point(*ADDED_AT), {"name": ADDED, "amenity": "cafe"})
+    assert store.apply(hz.editor(), cs) is not None
+    return str(gone.properties["name"])
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def portal_server(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalServer]:
+    """mapnode over the demo map layers and the relief imagery, with 审图号 and operator set,
+    after one edit; the place index is built before any browser arrives."""
+    env = {"MAPNODE_MAP_REVIEW_NUMBER": REVIEW, "MAPNODE_OPERATOR": OPERATOR}
+    with serve_demo(request.param, tmp_path_factory.mktemp(f"portal-{request.param}"),
+                    layers=(*DEMO_LAYERS, *ADMIN, "relief"), env=env) as demo:
+        deleted = edit_demo(demo.store)
+        r = httpx.get(f"{demo.url}/api/suggest", params={"q": "西湖"}, timeout=600)
+        assert r.status_code == 200, r.text
+        yield PortalServer(demo, deleted)

@@ -74,8 +74,9 @@ function renderOpenApi(title, doc) {
       const rows = params.map((p) => `<tr><td><code>${esc(p.name)}</code></td><td>${esc(p.in)}</td>`
         + `<td>${esc(p.schema?.type || "")}</td><td>${p.required ? t("docs.required") : ""}</td><td>${esc(p.description || "")}</td></tr>`).join("");
       const runnable = method === "get" && !path.includes("{") && !params.some((p) => p.required);
+      const prefix = doc.servers?.[0]?.url ? new URL(doc.servers[0].url, location.href).pathname.replace(/\/$/, "") : "";
       ops.push(`<div class="op" data-path="${esc(path)}"><span class="method">${method.toUpperCase()}</span><code>${esc(path)}</code>`
-        + `${runnable ? ` <button type="button" class="run" data-url="${esc(doc.servers?.[0]?.url && !doc.servers[0].url.startsWith("http") ? doc.servers[0].url + path : path)}">${t("docs.run")}</button>` : ""}`
+        + `${runnable ? ` <button type="button" class="run" data-url="${esc(prefix + path)}">${t("docs.run")}</button>` : ""}`
         + `<p>${esc(op.summary || op.description || "")}</p>${rows ? `<table><tr><th>${t("docs.params")}</th><th></th><th></th><th></th><th></th></tr>${rows}</table>` : ""}`
         + `<div class="status"></div><pre hidden></pre></div>`);
     }

@@ -26,7 +26,7 @@ export function initLayers(map, layers, { imagery }) {
   const vectors = layers.filter((m) => m.kind === "vector" && m.geometry_type !== "none");
   const render = () => {
     list.innerHTML = vectors.map((m) => `<li><label><input type="checkbox" data-layer="${esc(m.name)}"`
-      + `${hidden.has(m.name) ? "" : " checked"}> ${esc(pick(m.title_zh, m.title_en) || m.name)}</label></li>`).join("");
+      + `${hidden.has(m.name) ? "" : " checked"}> ${esc(pick(m.title_zh, m.title_en) || m.name)} <small>${esc(m.name)}</small></label></li>`).join("");
   };
   const applyVisibility = () => {
     for (const l of map.getStyle().layers) {
@@ -68,10 +68,21 @@ export function initLayers(map, layers, { imagery }) {
     if (li) zoomTo(divisions[Number(li.dataset.i)]);
   });
 
-  function zoomTo(d) {
-    if (!d?.seat) return;
-    map.flyTo({ center: d.seat, zoom: ZOOM[d.level] ?? 11, essential: true });
+  async function zoomTo(d) {
+    if (!d) return;
     results.dataset.current = d.code;
+    if (d.seat) {
+      map.flyTo({ center: d.seat, zoom: ZOOM[d.level] ?? 11, essential: true });
+      return;
+    }
+    // no seat point: frame the places the gazetteer holds in the division (5–95th percentile)
+    const body = await getJSON(`/api/search?${qs({ admin: d.code, limit: 100 })}`);
+    const pts = body.features.filter((f) => f.geometry).map((f) => f.geometry.coordinates);
+    if (!pts.length) return;
+    const q = (xs, p) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+    const xs = pts.map((c) => c[0]), ys = pts.map((c) => c[1]);
+    map.fitBounds([[q(xs, 0.05), q(ys, 0.05)], [q(xs, 0.95), q(ys, 0.95)]],
+      { padding: 30, maxZoom: ZOOM[d.level] ?? 14, essential: true });
   }
   return { setBase, zoomTo, hidden };
 }

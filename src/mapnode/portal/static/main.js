@@ -28,7 +28,6 @@ function showView(name, map, resources) {
 
 async function main() {
   apply();
-  const started = performance.now();
   const [log, layers] = await Promise.all([
     getJSON("/api/log?limit=10000").then((b) => b.entries),
     getJSON("/api/layers").then((b) => b.layers),
@@ -38,11 +37,15 @@ async function main() {
   const map = createMap("map", { state: { base: "vector", labels: true, datetime: null }, view, hash: true });
   window.mapnode = { boot, map, layers, log, ready: false, idleMs: null };
   map.once("idle", () => {
-    window.mapnode.idleMs = performance.now() - started;
+    window.mapnode.idleMs = performance.now(); // since navigation start
     window.mapnode.ready = true;
     document.body.dataset.ready = "1";
   });
   trackCoordinates(map, document.getElementById("coords"));
+  new ResizeObserver(() => {
+    map.resize();
+    window.mapnode.history?.other?.resize();
+  }).observe(document.getElementById("maps"));
   for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
   document.getElementById("panel-toggle").addEventListener("click", () => {
     const panel = document.getElementById("panel");

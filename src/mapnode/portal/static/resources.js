@@ -49,7 +49,14 @@ export function initResources(layers) {
       + `<button type="button" class="copy" data-copy="${esc(code)}">${t("res.copy")}</button></div>`).join("");
   }
 
-  function thumbnail(bbox) {
+  function thumbnail(bbox, m) {
+    if (bbox && services.wms && (m.kind === "raster" || m.geometry_type !== "none")) {
+      const [x0, y0, x1, y1] = squareish(bbox);
+      const src = `/wms?${new URLSearchParams({ SERVICE: "WMS", VERSION: "1.3.0", REQUEST: "GetMap",
+        LAYERS: m.name, STYLES: "", CRS: "CRS:84", BBOX: [x0, y0, x1, y1].map((v) => v.toFixed(5)).join(","),
+        WIDTH: "256", HEIGHT: "192", FORMAT: "image/png" })}`;
+      return `<img class="thumb" loading="lazy" alt="${esc(m.name)}" src="${esc(withKey(src))}">`;
+    }
     if (!bbox) return `<svg class="thumb" viewBox="0 0 128 96" role="img"><text x="64" y="52" text-anchor="middle" font-size="11" fill="#889">—</text></svg>`;
     const [x0, y0, x1, y1] = bbox;
     const pad = Math.max(x1 - x0, y1 - y0, 0.01) * 0.5;
@@ -63,6 +70,14 @@ export function initResources(layers) {
     return `<svg class="thumb" viewBox="0 0 128 96" role="img" aria-label="${esc(bbox.map((v) => v.toFixed(3)).join(", "))}">`
       + `<g stroke="#c8d3dd" stroke-width="0.5">${grid.join("")}</g>`
       + `<rect x="${r[0].toFixed(1)}" y="${r[1].toFixed(1)}" width="${r[2].toFixed(1)}" height="${r[3].toFixed(1)}" fill="#1f6feb33" stroke="#1f6feb"/></svg>`;
+  }
+
+  /** The bbox widened to a 4:3 frame with a margin (plate carrée, as the thumbnail's CRS). */
+  function squareish([x0, y0, x1, y1]) {
+    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    let w = Math.max(x1 - x0, 0.01) * 1.1, h = Math.max(y1 - y0, 0.0075) * 1.1;
+    if (w / h > 4 / 3) h = (w * 3) / 4; else w = (h * 4) / 3;
+    return [Math.max(-180, cx - w / 2), Math.max(-90, cy - h / 2), Math.min(180, cx + w / 2), Math.min(90, cy + h / 2)];
   }
 
   function card(m) {
@@ -90,7 +105,7 @@ export function initResources(layers) {
     }
     if (services.wmts && tiled) urls.push(url(`/wmts/1.0.0/${m.name}/default/WebMercatorQuad/{TileMatrix}/{TileRow}/{TileCol}.png`));
     const downloads = m.kind === "raster" ? "" : DOWNLOADS.map(([f, label, kind]) => link(`/api/layers/${m.name}/download?f=${f}`, label, kind)).join(" ");
-    return `<article class="card" data-layer="${esc(m.name)}"><header>${thumbnail(bbox)}<div><h3>${esc(title)}</h3>`
+    return `<article class="card" data-layer="${esc(m.name)}"><header>${thumbnail(bbox, m)}<div><h3>${esc(title)}</h3>`
       + `<p>${esc(m.abstract)}</p></div></header><details><summary>${t("res.metadata")}</summary><dl>${meta}</dl></details>`
       + `<details><summary>${t("res.services")}</summary><ul class="urls">${urls.join("")}</ul><p>${links.join(" · ")}</p></details>`
       + (downloads ? `<p class="downloads"><strong>${t("res.downloads")}:</strong> ${downloads}</p>` : "")

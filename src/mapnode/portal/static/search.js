@@ -86,7 +86,10 @@ export function initSearch(map, { showTab }) {
       e.preventDefault();
       active = (active + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
       [...list.children].forEach((li, i) => li.classList.toggle("active", i === active));
-    } else if (e.key === "Escape") hide();
+    } else if (e.key === "Escape") {
+      e.preventDefault(); // close the list but keep the text (a search box clears on Escape)
+      hide();
+    }
   });
   list.addEventListener("mousedown", (e) => {
     const li = e.target.closest("li");

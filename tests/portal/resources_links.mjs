@@ -1,0 +1,31 @@
+// The resource centre in Chromium: every link it shows (service URLs, TileJSON, OGC API,
+// downloads) and every thumbnail is fetched with the page's own cookies and origin; the
+// facts say what came back. Python judges the bodies (tests/portal/test_browser.py).
+
+import { run } from '../browser/harness.mjs';
+
+await run(async ({ page, base, values, screenshot }) => {
+  await page.goto(`${base}/#resources`);
+  await page.waitForSelector('#view-resources[data-ready="1"]', { timeout: 60000 });
+  await page.waitForSelector('.card');
+  values.cards = await page.$$eval('.card', (cards) => cards.map((c) => c.dataset.layer));
+  values.snippets = await page.$$eval('.snippet pre', (pres) => pres.map((p) => p.textContent));
+  values.copyable = await page.$$eval('.urls code', (codes) => codes.map((c) => c.textContent));
+  const links = await page.$$eval('a.res-link', (as) => as.map((a) => ({ url: a.href, kind: a.dataset.kind, text: a.textContent })));
+  const thumbs = await page.$$eval('img.thumb', (imgs) => imgs.map((i) => ({ url: i.src, kind: 'png', text: i.alt })));
+  values.links = [];
+  for (const link of [...links, ...thumbs]) {
+    const r = await page.request.get(link.url, { timeout: 120000 });
+    const body = await r.body();
+    const fact = { ...link, status: r.status(), type: r.headers()['content-type'] || '', size: body.length,
+      magic: body.subarray(0, 16).toString('latin1') };
+    if (['json', 'geojson', 'xml', 'csv'].includes(link.kind)) fact.text = body.toString('utf8').slice(0, 400000);
+    values.links.push(fact);
+  }
+  // the page itself: scroll through so the lazy thumbnails load, then a screenshot
+  await page.evaluate(() => document.querySelectorAll('img.thumb').forEach((i) => { i.loading = 'eager'; }));
+  await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((i) => i.complete), null, { timeout: 60000 });
+  values.thumbs_loaded = await page.$$eval('img.thumb', (imgs) => imgs.map((i) => i.naturalWidth));
+  await page.click('.card details summary');
+  await screenshot('portal-resources', { fullPage: false });
+});

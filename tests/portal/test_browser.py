@@ -1,0 +1,264 @@
+"""The portal in real headless Chromium (tests/support/browser.py), on both backends: load with
+no console errors, base maps, division zoom, search, reverse geocoding, measuring (checked
+against pyproj), drawing and export, feature info, PNG, the time slider, comparing two dates,
+English; every resource-centre link; a phone viewport; the developer page. Screenshots and the
+page-weight / first-map figures go to artifacts/browser/."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from defusedxml import ElementTree
+from pyproj import Geod, Transformer
+
+from tests.portal.conftest import (
+    ADDED,
+    ADDED_AT,
+    OPERATOR,
+    OSM,
+    RENAMED,
+    REVIEW,
+    WEST_LAKE_EAST,
+    PortalServer,
+)
+from tests.support.browser import ARTIFACTS, PageFacts, run_page
+
+HERE = Path(__file__).parent  # the page scripts live beside this file
+TOUR = HERE / "portal_tour.mjs"
+WEST_LAKE = [120.155, 30.25, 15]
+GEOD = Geod(ellps="GRS80")
+_runs: dict[tuple[str, str], PageFacts] = {}
+
+
+def visible_log(server: PortalServer) -> list[dict[str, Any]]:
+    entries = httpx.get(f"{server.url}/api/log", timeout=30).json()["entries"]
+    return [e for e in entries if e["layers"]]
+
+
+def page(server: PortalServer, script: Path, **kw: Any) -> PageFacts:
+    """Run a page script once per backend and keep its facts for every test that reads them."""
+    key = (server.demo.backend, script.name)
+    if key not in _runs:
+        entries = visible_log(server)
+        args = {"view": WEST_LAKE, "query": "西湖", "division": "西湖区", "added": ADDED,
+                "added_layer": "poi_points", "added_at": list(ADDED_AT),
+                "past": len(entries) - 2, "edit_bbox": list(WEST_LAKE_EAST), "pick": "water"}
+        _runs[key] = run_page(script, server.url, args=args, ignore=[], timeout=600, **kw)
+    return _runs[key]
+
+
+def assert_clean(facts: PageFacts) -> None:
+    """The harness's check, except tile requests the map itself cancelled (MapLibre aborts
+    tiles it no longer needs while the view moves); a tile answering 4xx/5xx still counts."""
+    aborted = [r for r in facts.failed_requests
+               if r["error"] == "net::ERR_ABORTED" and re.search(r"/tiles/.*\.(mvt|png)", r["url"])]
+    facts.failed_requests = [r for r in facts.failed_requests if r not in aborted]
+    facts.assert_clean()
+
+
+def tour(server: PortalServer) -> dict[str, Any]:
+    facts = page(server, TOUR, viewport=(1280, 800))
+    assert_clean(facts)
+    return facts.values
+
+
+def test_loads_clean_in_chinese_with_footer_and_figures(portal_server: PortalServer) -> None:
+    v = tour(portal_server)
+    load = v["load"]
+    assert load["lang"] == "zh-CN"
+    assert REVIEW in load["footer"] and OPERATOR in load["footer"] and OSM in load["footer"]
+    assert load["canvas"][0] > 800 and load["canvas"][1] > 500
+    assert load["symbol_layers"] > 0  # labels from mapnode's own glyphs
+    assert 0 < load["idle_ms"] < 60_000
+    figures = {"backend": portal_server.demo.backend, "first_idle_ms": round(load["idle_ms"]),
+               "bytes_transferred": load["bytes"]["document"] + load["bytes"]["resources"],
+               "bytes_decoded": load["bytes"]["decoded"], "script_bytes": load["bytes"]["scripts"],
+               "requests": load["bytes"]["count"]}
+    (ARTIFACTS / f"portal-figures-{portal_server.demo.backend}.json").write_text(
+        json.dumps(figures, indent=1))
+    print(figures)
+
+
+def test_cursor_coordinates_are_cgcs2000_and_gauss_kruger(portal_server: PortalServer) -> None:
+    c = tour(portal_server)["cursor"]
+    lon, lat = c["expected"]
+    shown = c["shown"]
+    assert float(shown["lon"]) == pytest.approx(lon, abs=1e-9)
+    assert float(shown["lat"]) == pytest.approx(lat, abs=1e-9)
+    easting, northing = Transformer.from_crs(4490, 4549, always_xy=True).transform(lon, lat)
+    assert int(shown["zone"]) == 40
+    assert float(shown["y"]) == pytest.approx(easting, abs=0.001)
+    assert float(shown["x"]) == pytest.approx(northing, abs=0.001)
+    assert "3°带 40" in c["text"]
+
+
+def test_base_maps_switch(portal_server: PortalServer) -> None:
+    v = tour(portal_server)
+    assert v["imagery"]["raster"] == ["relief-raster"]
+    assert v["imagery"]["symbol"] > 0  # labels over the imagery
+    assert v["imagery_no_labels"] == 0
+    assert v["vector_again"]["raster"] == 0 and v["vector_again"]["symbol"] > 0
+    statuses = page(portal_server, TOUR).responses_to(
+        r"/tiles/relief/WebMercatorQuad/\d+/\d+/\d+\.png")
+    assert statuses and statuses <= {200, 204}
+
+
+def test_zoom_to_a_division(portal_server: PortalServer) -> None:
+    d = tour(portal_server)["division"]
+    assert d["code"].startswith("330106")  # 西湖区
+    assert d["zoom"] > 10
+    assert 119.9 < d["center"][0] < 120.3 and 30.0 < d["center"][1] < 30.4
+
+
+def test_search_suggests_lists_and_flies_to_a_result(portal_server: PortalServer) -> None:
+    v = tour(portal_server)
+    assert any("西湖" in s for s in v["suggestions"])
+    assert re.search(r"共 \d+ 条结果", v["results"]["summary"])
+    assert len(v["results"]["items"]) == 10 and "西湖" in v["results"]["items"][0]
+    assert v["results"]["page2"] and v["results"]["page2"] != v["results"]["items"]
+    assert "西湖" in v["picked"]["popup"]
+    lon, lat = v["picked"]["center"]
+    assert 120.0 < lon < 120.3 and 30.1 < lat < 30.4
+
+
+def test_right_click_gives_the_address(portal_server: PortalServer) -> None:
+    text = tour(portal_server)["reverse"]
+    assert "此处地址" in text and re.search(r"[路街湖]", text)
+
+
+def test_measured_distance_and_area_match_pyproj(portal_server: PortalServer) -> None:
+    v = tour(portal_server)
+    pts = v["distance"]["vertices"]
+    assert len(pts) == 3
+    expected = sum(GEOD.inv(*a, *b)[2] for a, b in itertools.pairwise(pts))
+    assert v["distance"]["metres"] == pytest.approx(expected, rel=1e-6)
+    assert "米" in v["distance"]["text"] or "千米" in v["distance"]["text"]
+    ring = v["area"]["vertices"]
+    assert len(ring) == 4
+    area, _ = GEOD.polygon_area_perimeter([p[0] for p in ring], [p[1] for p in ring])
+    assert v["area"]["m2"] == pytest.approx(abs(area), rel=1e-4)
+    assert "亩" in v["area"]["text"]
+
+
+def test_drawings_export_as_geojson_and_the_view_as_png(portal_server: PortalServer) -> None:
+    v = tour(portal_server)
+    kinds = [f["geometry"]["type"] for f in v["exported"]["features"]]
+    assert kinds == ["Point", "LineString", "Polygon"]
+    assert v["exported_name"] == "mapnode-drawing.geojson"
+    ring = v["exported"]["features"][2]["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1] and len(ring) == 4
+    assert v["png"]["name"] == "mapnode-map.png" and v["png"]["magic"] == "PNG"
+    assert v["png"]["bytes"] > 20_000  # a drawn map, not an empty canvas
+
+
+def test_feature_info_on_click(portal_server: PortalServer) -> None:
+    v = tour(portal_server)
+    assert v["info_target"] is not None
+    assert v["info_target"]["layer"] in v["info"]
+
+
+def test_time_slider_shows_the_past(portal_server: PortalServer) -> None:
+    s = tour(portal_server)["slider"]
+    assert s["now_count"] >= 1  # the café the edit added is in today's tiles
+    assert s["past_count"] == 0  # …and not in the tiles of the day before
+    assert s["back_count"] >= 1
+    assert s["datetime"] and s["tiles"]  # the map asked for tiles again after the move…
+    assert all(f"datetime={quote(s['datetime'], safe='')}" in u  # …all of them as of then
+               for u in s["tiles"] if "/basemap/" in u)
+    statuses = page(portal_server, TOUR).responses_to(
+        r"/tiles/basemap/.*datetime=")
+    assert statuses and statuses <= {200, 204}
+
+
+def test_comparing_two_dates_lists_the_changes_in_view(portal_server: PortalServer) -> None:
+    c = tour(portal_server)["compare"]
+    assert c["b_visible"] and c["swipe_visible"]
+    assert c["a_count"] == 0 and c["b_count"] >= 1  # left: before the edit; right: after
+    texts = {(x["layer"], x["kind"]): x["text"] for x in c["changes"]}
+    assert ADDED in texts[("poi_points", "added")]
+    assert RENAMED in texts[("roads", "changed")]
+    assert portal_server.deleted in texts[("poi_points", "removed")]
+    assert ["roads", "changed", 1] in c["counts"]
+    assert c["side"][0] == c["side"][1]  # side by side: two halves
+
+
+def test_english_is_remembered(portal_server: PortalServer) -> None:
+    e = tour(portal_server)["english"]
+    assert e == {"lang": "en", "nav": "Resources", "placeholder": "Search places, addresses, POIs"}
+
+
+def _valid(link: dict[str, Any]) -> bool:
+    kind, text = link["kind"], link.get("text", "")
+    if kind == "json":
+        return isinstance(json.loads(text), dict)
+    if kind == "geojson":
+        return json.loads(text)["type"] == "FeatureCollection"
+    if kind == "xml":
+        return "Capabilities" in ElementTree.fromstring(text.encode()).tag
+    if kind == "csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        return len(rows) > 1 and len(rows[0]) > 1
+    if kind == "gpkg":
+        return bool(link["magic"].startswith("SQLite format 3"))
+    if kind == "zip":
+        return bool(link["magic"].startswith("PK\x03\x04"))
+    if kind == "png":
+        return bool(link["magic"].startswith("\x89PNG"))
+    return False
+
+
+def test_every_resource_centre_link_answers(portal_server: PortalServer) -> None:
+    facts = page(portal_server, HERE / "resources_links.mjs",
+                 viewport=(1280, 900))
+    assert_clean(facts)
+    v = facts.values
+    assert {"roads", "water", "poi_points", "stations", "relief"} <= set(v["cards"])
+    kinds = {link["kind"] for link in v["links"]}
+    assert kinds == {"json", "geojson", "xml", "csv", "gpkg", "zip", "png"}
+    bad = [(x["url"], x["status"]) for x in v["links"] if x["status"] != 200 or not _valid(x)]
+    assert not bad
+    urls = " ".join(x["url"] for x in v["links"])
+    for needle in ["/tiles/basemap/w/tilejson.json", "/tiles/basemap/c/tilejson.json",
+                   "/wmts?SERVICE=WMTS", "/vec_c/wmts", "/wms?SERVICE=WMS", "/wfs?SERVICE=WFS",
+                   "/ogcapi", "download?f=shp"]:
+        assert needle in urls, needle
+    assert all(w > 0 for w in v["thumbs_loaded"])
+    names = {s.split("\n")[0] for s in v["snippets"]}
+    assert any("maplibregl" in s for s in v["snippets"])
+    assert any("L.tileLayer" in s for s in v["snippets"])
+    assert any("WMTSCapabilities" in s for s in v["snippets"])
+    assert any("iface.add" in s for s in v["snippets"])
+    assert names
+    assert any("/c/{z}/{x}/{y}.mvt" in u for u in v["copyable"])
+
+
+def test_phone_viewport(portal_server: PortalServer) -> None:
+    facts = page(portal_server, HERE / "phone.mjs", viewport=(390, 844))
+    assert_clean(facts)
+    v = facts.values
+    assert v["start"]["scroll_width"] <= 390
+    assert v["start"]["collapsed"] and not v["opened"]["collapsed"]
+    assert v["start"]["map"][2] == 390 and v["start"]["map"][3] > 400
+    assert v["suggest"]["items"] > 0 and v["suggest"]["right"] <= 390
+    assert v["resources"]["scroll_width"] <= 390 and v["resources"]["card"] <= 390
+
+
+def test_developer_page_examples_run(portal_server: PortalServer) -> None:
+    facts = page(portal_server, HERE / "docs_page.mjs", viewport=(1280, 900))
+    assert_clean(facts)
+    v = facts.values
+    assert "/collections/{collectionId}/items" in " ".join(v["operations"]) or any(
+        "items" in p for p in v["operations"])
+    assert "/api/diff" in v["operations"] and "/api/search" in v["operations"]
+    assert v["runs"] and all(r["status"] == 200 for r in v["runs"]), v["runs"]
+    urls = " ".join(r["url"] for r in v["runs"])
+    assert "/v2/search" in urls and "/geocoder" in urls and "/vec_w/wmts" in urls
