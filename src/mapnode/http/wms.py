@@ -102,7 +102,8 @@ async def _timed(settings: Settings, fn: Callable[..., bytes], *args: Any) -> by
 
 
 def _image(body: bytes, media: str, q: maps.MapQuery) -> Response:
-    headers = {"Vary": VARY, "Cache-Control": "no-cache" if q.time is None else "max-age=3600"}
+    past = q.time is not None and q.time < datetime.now(UTC)  # a future TIME is still "now"
+    headers = {"Vary": VARY, "Cache-Control": "private, max-age=3600" if past else "no-cache"}
     return Response(body, media_type=media, headers=headers)
 
 
