@@ -152,8 +152,7 @@ def test_render_timeout_is_a_report(served: Served) -> None:
 
     settings = Settings(store=served.store.url, api_keys=KEYS, wms_render_timeout=0.001)
     with TestClient(create_app(settings, store=served.store)) as slow:
-        r = slow.get("/wms", params={**MAP_130, "LAYERS": "basemap", "WIDTH": "2048",
-                                     "HEIGHT": "2048"})
+        r = slow.get("/wms", params={**MAP_130, "LAYERS": "basemap"})
     assert r.status_code == 503 and b"NoApplicableCode" in r.content
 
 
