@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from mapnode.errors import InvalidParameter
 from mapnode.render import expressions as ex
-from mapnode.render.icons import icon_file
+from mapnode.render.icons import ICON_TRANSFORM, icon_file
 from mapnode.styles import palette
 
 FONTS = {palette.FONT, palette.FONT_BOLD}
@@ -126,10 +126,11 @@ def _symbol(paint: dict[str, Any], layout: dict[str, Any], geometry: str) -> lis
         common.update(wrap_width=float(layout.get("text-max-width", 10)) * size,
                       dx=float(offset[0]) * size, dy=float(offset[1]) * size)
     if icon and text:
-        common.update(file=icon_file(str(icon)), unlock_image="true")
+        common.update(file=icon_file(str(icon)), unlock_image="true",
+                      transform=ICON_TRANSFORM)
         return [f"<ShieldSymbolizer {_attrs(**common)}>{escape(text)}</ShieldSymbolizer>"]
     if icon:
-        return [_tag("PointSymbolizer", file=icon_file(str(icon)))]
+        return [_tag("PointSymbolizer", file=icon_file(str(icon)), transform=ICON_TRANSFORM)]
     return [f"<TextSymbolizer {_attrs(**common)}>{escape(text or '')}</TextSymbolizer>"]
 
 
