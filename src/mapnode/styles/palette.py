@@ -66,8 +66,8 @@ AMENITY_ICONS: list[tuple[list[str], str]] = [
     (["bus_station", "bus_stop"], "station-bus"),
 ]
 
-# server-side icon colours (the renderer draws a dot of this colour where the browser uses
-# the sprite)
+# icon colours: the sprite (mapnode.assets.sprites) draws each icon in its colour; the
+# server renderer uses that same sprite
 ICON_COLOURS = {"poi-default": "#8a8a8a", "poi-restaurant": "#e07b39", "poi-school": "#3f7fbf",
                 "poi-hospital": "#d9453d", "poi-bank": "#c9a227", "poi-shop": "#b55fb0",
                 "poi-hotel": "#6a5acd", "poi-park": "#4e9a4e", "poi-government": "#7b5d3f",
