@@ -60,7 +60,7 @@ _FORMATS = {
               "text/xml;subtype=gml/3.2.1", "application/gml+xml;version=3.2.1"},
     "gml311": {"text/xml;subtype=gml/3.1.1", "gml3", "gml311", "application/gml+xml;version=3.1"},
     "json": {"application/json", "json", "geojson", "application/geo+json",
-             "application/vnd.geo+json"},
+             "application/vnd.geo+json", "application/json;subtype=geojson"},
 }
 
 
