@@ -172,3 +172,15 @@ def test_bad_requests_are_problems(client: TestClient, path: str, status: int) -
     assert r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
     assert body["status"] == status and body["title"] and body["title_en"]
+
+
+def test_world_crs84_quad_tiles_are_drawn_in_lonlat(client: TestClient) -> None:
+    from mapnode.styles import palette
+    from tests.render.pixels import near, tile_pixel
+
+    g, z = grid("WorldCRS84Quad"), 14
+    x, y = g.tile_of(*LAKE, z)
+    r = client.get(f"/tiles/basemap/WorldCRS84Quad/{z}/{x}/{y}.png")
+    assert r.status_code == 200
+    col, row = tile_pixel(g, z, x, y, *LAKE)
+    assert near(rgba(r.content), palette.WATER)[int(row), int(col)]
