@@ -3,14 +3,18 @@ serving the same tiles from mapnode's MBTiles export, and a bare Starlette route
 same bytes from memory (the ceiling on this machine), in one run, with wrk.
 
     .venv/bin/python -m bench.tile_serving_bench [--duration 10] [--connections 64] [--workers 1]
+        [--rounds 3] [--what-if]
 
 Steps: load the demo's Hangzhou roads, water and land use into an embedded store
 (`bench/.cache/serve/store.mapnode`, kept between runs); `mapnode export-tiles` the base map
-(WebMercatorQuad, `--zoom`, `--bbox`) to MBTiles, which also fills mapnode's disk cache with
-exactly those tiles (the seeding throughput is printed); then each server in turn answers the
+(WebMercatorQuad, `ZOOMS` over `BBOX`: 700 tiles of central Hangzhou) to MBTiles, which also
+fills mapnode's disk cache with exactly those tiles (the seeding throughput is printed); then
+each server in turn answers the
 same fixed list of tile paths (every non-empty tile of the export, in a fixed shuffled order),
 cycled by a wrk Lua script with `Accept-Encoding: gzip`, `wrk -t2 -c64 -d10s --latency`.
-Each server gets a warm-up run first. tileserver-gl-light is installed into
+All servers run at once (idle but for their turn); each gets a warm-up run, then
+`--rounds` interleaved wrk runs, and the median is printed (the machine is shared: a busy
+moment then hits every server, not just one). tileserver-gl-light is installed into
 `bench/.cache/tileserver` with npm on first use. Servers run one process each by default
 (`--workers` sets uvicorn workers for mapnode and the ceiling; tileserver-gl-light is one Node
 process). Every server's bytes for a sample tile are checked to be the same before timing.
@@ -27,6 +31,7 @@ import re
 import shutil
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -178,10 +183,12 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved wrk runs per server (median)")
     ap.add_argument("--what-if", action="store_true",
                     help="also time mapnode with the fixes bench.tile_serving_whatif sketches")
     args = ap.parse_args()
     store, mbtiles = WORK / "store.mapnode", WORK / "basemap.mbtiles"
+    load = " ".join(f"{v:.1f}" for v in os.getloadavg())
     seconds, count = prepare(store, mbtiles)
     tiles = tile_list(mbtiles)
     z, x, y = tiles[0]
@@ -219,23 +226,33 @@ def main() -> None:
                         [sys.executable, "-m", "bench.tile_serving_whatif", str(store), str(port),
                          str(level)], f"http://127.0.0.1:{port}",
                         "/tiles/basemap/WebMercatorQuad/{z}/{x}/{y}.mvt", {}, ROOT))
-    results = []
-    for name, cmd, base, pattern, env, cwd in servers:
-        paths = [pattern.format(z=z, x=x, y=y) for z, x, y in tiles]
-        proc = start(cmd, base + paths[0], WORK / f"{len(results)}.log", env, cwd)
-        try:
+    running = []
+    try:
+        for i, (name, cmd, base, pattern, env, cwd) in enumerate(servers):
+            paths = [pattern.format(z=z, x=x, y=y) for z, x, y in tiles]
+            running.append((name, start(cmd, base + paths[0], WORK / f"{i}.log", env, cwd),
+                            base, paths))
             same_bytes(base + pattern.format(z=z, x=x, y=y), sample)
+        for _, _, base, paths in running:
             wrk(base, paths, 3, args.connections)  # warm-up
-            rps, p99 = wrk(base, paths, args.duration, args.connections)
-        finally:
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in running}
+        for round_ in range(args.rounds):  # interleaved, so a busy moment hits every server
+            for name, _, base, paths in running:
+                rps, p99 = wrk(base, paths, args.duration, args.connections)
+                runs[name].append((rps, p99))
+                print(f"round {round_ + 1}: {name}: {rps:,.0f} req/s, p99 {p99:.1f} ms",
+                      flush=True)
+    finally:
+        for _, proc, _, _ in running:
             stop(proc)
-        results.append((name, rps, p99))
-        print(f"{name}: {rps:,.0f} req/s, p99 {p99:.1f} ms", flush=True)
+    results = [(name, statistics.median(r for r, _ in rs), statistics.median(p for _, p in rs))
+               for name, rs in runs.items()]
     mapnode_rps, peer_rps, ceiling_rps = (r[1] for r in results[:3])
     print()
     print(machine_line())
     print(f"{len(tiles)} cached base-map tiles (WebMercatorQuad z{ZOOMS}, bbox {BBOX}), "
-          f"wrk -t2 -c{args.connections} -d{args.duration}s, workers {args.workers}")
+          f"wrk -t2 -c{args.connections} -d{args.duration}s, median of {args.rounds} interleaved "
+          f"rounds, workers {args.workers}, load average before: {load}")
     print(f"export/seed: {count} tiles in {seconds:.1f} s = {count / seconds:.1f} tiles/s "
           "(uncached, embedded store, incl. process start)")
     print_table(["server", "req/s", "p99 ms", "÷ ceiling"],
