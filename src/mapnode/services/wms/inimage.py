@@ -14,7 +14,7 @@ FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 
 @cache
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.truetype(str(FONT), size) if FONT.exists() else ImageFont.load_default()
 
 
@@ -26,6 +26,6 @@ def message_image(q: MapQuery, message: str) -> bytes:
     chars = max(8, q.width // size)
     y = 4
     for line in textwrap.wrap(message, chars):
-        draw.text((4, y), line, fill=(160, 0, 0, 255), font=_font(size))
+        draw.text((4, y), line, fill=(160, 0, 0, 255), font=font(size))
         y += size + 4
     return encode(image, q.fmt, q.transparent)

@@ -8,7 +8,7 @@ import io
 from PIL import Image, ImageDraw
 
 from mapnode.model import Actor, GeometryType, LayerKind
-from mapnode.services.wms.inimage import _font
+from mapnode.services.wms.inimage import font
 from mapnode.services.wms.maps import encode
 from mapnode.store import VersionedStore
 
@@ -22,9 +22,9 @@ def style_legend(store: VersionedStore, actor: Actor, style: str, fmt: str) -> b
 
     metas = [m for m in store.layers(actor)
              if m.kind is LayerKind.VECTOR and m.geometry_type is not GeometryType.NONE]
-    font = _font(12)
+    face = font(12)
     titles = [m.title_zh or m.name for m in metas]
-    text_w = max((int(font.getlength(t)) for t in titles), default=40)
+    text_w = max((int(face.getlength(t)) for t in titles), default=40)
     image = Image.new("RGBA", (SWATCH + 10 + text_w, max(ROW * len(metas), ROW)),
                       (255, 255, 255, 0))
     draw = ImageDraw.Draw(image)
@@ -32,5 +32,5 @@ def style_legend(store: VersionedStore, actor: Actor, style: str, fmt: str) -> b
         data = legend_image(store, actor, style=style, layer=meta.name, width=SWATCH,
                             height=SWATCH, fmt="png")
         image.alpha_composite(Image.open(io.BytesIO(data)).convert("RGBA"), (0, i * ROW + 2))
-        draw.text((SWATCH + 6, i * ROW + 3), title, fill=(40, 40, 40, 255), font=font)
+        draw.text((SWATCH + 6, i * ROW + 3), title, fill=(40, 40, 40, 255), font=face)
     return encode(image, fmt, transparent=True)
