@@ -268,6 +268,7 @@ def serve_cmd(store: str, host: str, port: int, workers: int) -> None:
 
 
 main.add_command(__import__("mapnode.cli_geocode", fromlist=["geocode_cmd"]).geocode_cmd)
+main.add_command(__import__("mapnode.assets.cli", fromlist=["glyphs_cmd"]).glyphs_cmd)
 
 for _command in __import__("mapnode.cli_tiles", fromlist=["COMMANDS"]).COMMANDS:  # seed, export-tiles
     main.add_command(_command)

@@ -53,11 +53,15 @@ class GlyphCache:
 
     def get(self, fontstack: str, range_text: str) -> bytes:
         """The gzipped PBF for a fontstack (first known font, else Regular) and a range."""
-        start, end = parse_range(range_text)
-        face = resolve(fontstack)
+        start, _ = parse_range(range_text)
+        return self.ensure(resolve(fontstack), start).read_bytes()
+
+    def ensure(self, face: FontFace, start: int) -> Path:
+        """The cached file of the range from `start`, made first if missing."""
+        end = start + 255
         path = self.root / f"v{sdf.VERSION}" / face.slug / f"{start}-{end}.pbf.gz"
         if path.is_file():
-            return path.read_bytes()
+            return path
         with self._lock_for(path):  # one build per range; other ranges build meanwhile
             if not path.is_file():
                 data = gzip.compress(build(face, start, end), mtime=0)
@@ -66,4 +70,4 @@ class GlyphCache:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
                 os.replace(tmp, path)
-        return path.read_bytes()
+        return path
