@@ -137,3 +137,14 @@ def test_writes_need_the_editor_role(store: VersionedStore,
     gov_editor = hz.editor(Edition.GOVERNMENT)
     assert store.apply(gov_editor, Changeset("x").update(
         "roads_gov", row.fid, 2, row.geometry, row.properties)) is not None
+
+
+@pytest.mark.parametrize("name", ["roads\x00", "\x00", "ro\x00ads"])
+def test_a_layer_name_with_a_nul_character_is_not_found(store: VersionedStore, system: Actor,
+                                                         name: str) -> None:
+    """PostgreSQL text cannot hold NUL; such names must be 'not found', not a driver error."""
+    store.create_layer(system, LayerMeta("roads"))
+    with pytest.raises(NotFound):
+        store.layer(system, name)
+    with pytest.raises(NotFound):
+        list(store.features(system, name))

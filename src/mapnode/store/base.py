@@ -221,6 +221,8 @@ class VersionedStore(ABC):
         return self._layer_id(actor, name)[1]
 
     def _layer_row(self, name: str) -> tuple[Any, ...] | None:
+        if "\x00" in name:  # PostgreSQL text cannot hold NUL: such a name is simply unknown
+            return None
         rows = self.query("SELECT id, edition, meta FROM layers WHERE name = ?", [name])
         return rows[0] if rows else None
 
