@@ -191,6 +191,11 @@ def test_time_dimension_shows_the_past(client: TestClient, city: City) -> None:
     fid = "589384551"  # 南山路
     feature = store.feature(editor(), "roads", fid)
     new_name = "测试改名路"
+    lon, lat = feature.geometry.interpolate(0.5, normalized=True).coords[0]
+    tx, ty = grid("c").tile_of(lon, lat, 16)
+    image_url = ("/vec_c/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default"
+                 f"&TILEMATRIXSET=c&FORMAT=tiles&TILEMATRIX=16&TILEROW={ty}&TILECOL={tx}")
+    image_before = client.get(image_url).content
     entry = store.apply(editor(), Changeset("t", "rename a road").update(
         "roads", fid, feature.version, feature.geometry, {**feature.properties, "name": new_name}))
     assert entry is not None
@@ -207,6 +212,10 @@ def test_time_dimension_shows_the_past(client: TestClient, city: City) -> None:
         assert new_name in {f["properties"].get("name") for f in now}
         assert new_name not in {f["properties"].get("name") for f in past}
         assert feature.properties["name"] in {f["properties"].get("name") for f in past}
+        # the rendered map too: now the new label, as of then the old image
+        assert client.get(image_url).content != image_before
+        old_image = client.get(image_url + "&TIME=" + before.isoformat().replace("+00:00", "Z"))
+        assert old_image.status_code == 200 and old_image.content == image_before
     finally:
         current = store.feature(editor(), "roads", fid)
         store.apply(editor(), Changeset("t", "rename back").update(
