@@ -1,16 +1,26 @@
-"""Place-name search: a first development evaluation (accuracy and latency), printed as figures.
+"""Place-name search: a development evaluation (accuracy and latency), printed as figures.
 
     python bench/places_search_eval.py [--store /tmp/places-eval.mapnode] [--sample 400]
+        [--boundaries] [--http] [--seed 2026]
 
 Builds (once) an embedded store from demo/manifest.json plus the cpca county seats of
-../shared/data (as `admin_seats`, GCJ-02 converted), indexes it, then:
+../shared/data (as `admin_seats`, GCJ-02 converted) and, with --boundaries, the DataV county
+polygons of Zhejiang and Guangdong (as `admin_boundaries`; use another --store), indexes it,
+then:
 - accuracy: top-1 for queries built from a seeded random sample of real names (not a fixed
   list): POI name; POI name with its county (admin filter); POI name with one character
-  replaced; road name geocoded with city and district ("杭州市西湖区文三路"); door addresses
-  of the POIs that have addr:street + addr:housenumber. A POI answer is right when it lies
-  within 50 m of the POI; a road answer when it lies on a way of that name (within 50 m).
-- latency: search and suggest calls from 32 concurrent threads against the service, and
-  (with --http) against `mapnode serve` over HTTP; p50/p90/p99 in ms.
+  replaced; POI name geocoded after 杭州市; road name geocoded with city and district
+  ("杭州市西湖区文三路"); door addresses of the POIs that have addr:street +
+  addr:housenumber. An answer is right when it lies within max(100 m, half the feature's
+  size) of the feature (the issue's rule); a road answer when it lies that close to a way of
+  that name. Name queries are also scored on the names that identify one place ("unique":
+  no other POI bears the name, in the county for the county query): a chain store's name
+  (肯德基, 17 in one district) has no single right answer.
+- reverse geocoding: the county code for the sampled POIs and for seeded random points in
+  Hangzhou's counties, against the DataV county polygon that contains the point (points in
+  no polygon or in two are skipped).
+- latency: search and suggest calls from 1 and 32 concurrent threads against the service,
+  and (with --http) against `mapnode serve` over HTTP; p50/p90/p99 in ms.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +41,10 @@ import shapely
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
+COUNTIES = SHARED / "admin_boundaries_datav" / "gd_zj_counties_wgs84.geojson"
 
 
-def build(path: Path) -> Any:
+def build(path: Path, boundaries: bool = False) -> Any:
     from mapnode.ingest import ImportOptions, import_file
     from mapnode.manifest import load_manifest, read_manifest
     from mapnode.model import Actor
@@ -56,6 +67,9 @@ def build(path: Path) -> Any:
         import_file(store, system, out.name, ImportOptions(
             layer="admin_seats", key="adcode", crs="gcj02", lon_field="longitude",
             lat_field="latitude"))
+        if boundaries:  # DataV polygons, no licence stated: evaluation only, never the demo
+            import_file(store, system, COUNTIES, ImportOptions(layer="admin_boundaries",
+                                                               key="adcode", repair=True))
         print(f"store built in {time.perf_counter() - t0:.1f} s: {path}")
     return store
 
@@ -73,7 +87,14 @@ def top1(ok: list[bool]) -> str:
     return f"{100 * sum(ok) / max(1, len(ok)):5.1f}% of {len(ok)}"
 
 
-def accuracy(svc: Any, store: Any, n: int, seed: int) -> None:
+def tolerance(geom: Any) -> float:
+    """max(100 m, half the feature's size): the issue's rule for a right answer."""
+    x0, y0, x1, y1 = geom.bounds
+    kx = 111_320.0 * float(np.cos(np.radians((y0 + y1) / 2)))
+    return max(100.0, 0.5 * float(np.hypot((x1 - x0) * kx, (y1 - y0) * 110_574.0)))
+
+
+def accuracy(svc: Any, store: Any, n: int, seed: int) -> list[Any]:
     from mapnode.model import Actor
     from mapnode.services.search import Query
     from mapnode.store.base import metric_distances
@@ -81,11 +102,16 @@ def accuracy(svc: Any, store: Any, n: int, seed: int) -> None:
     rng = random.Random(seed)
     public = Actor.anonymous()
     pois = sample_pois(store, n, rng)
+    locate = svc.gazetteer.locator.county_at
+    every = [f for f in store.features(Actor.system(), "poi_points") if f.properties.get("name")]
+    in_layer = Counter(f.properties["name"] for f in every)
+    in_county = Counter((f.properties["name"], locate(*representative(f.geometry)).code)
+                        for f in every)
 
-    def near(hit: Any, geom: Any, metres: float = 50.0) -> bool:
+    def near(hit: Any, geom: Any) -> bool:
         if hit is None or hit.lon is None:
             return False
-        return float(metric_distances(hit.lon, hit.lat, [geom])[0]) <= metres
+        return float(metric_distances(hit.lon, hit.lat, [geom])[0]) <= tolerance(geom)
 
     def first(q: Query) -> Any:
         hits = svc.search(public, q).hits
@@ -95,12 +121,16 @@ def accuracy(svc: Any, store: Any, n: int, seed: int) -> None:
     for f in pois:
         name = f.properties["name"]
         text = svc.keyword(name, required=True)
-        hit = first(Query(text=text, kinds=("poi",), limit=1))
-        res["POI name"].append(near(hit, f.geometry))
-        county = svc.gazetteer.locator.county_at(f.geometry.x, f.geometry.y).code
+        ok = near(first(Query(text=text, kinds=("poi",), limit=1)), f.geometry)
+        res["POI name"].append(ok)
+        if in_layer[name] == 1:
+            res["POI name (unique)"].append(ok)
+        county = locate(f.geometry.x, f.geometry.y).code
         if county:
-            res["POI name + county"].append(near(first(Query(text=text, admin=county, limit=1)),
-                                                 f.geometry))
+            ok = near(first(Query(text=text, admin=county, limit=1)), f.geometry)
+            res["POI name + county"].append(ok)
+            if in_county[(name, county)] == 1:
+                res["POI name + county (unique)"].append(ok)
         if len(name) >= 4:
             i = rng.randrange(1, len(name) - 1)
             wrong = svc.keyword(name[:i] + "囗" + name[i + 1:], required=True)
@@ -108,6 +138,8 @@ def accuracy(svc: Any, store: Any, n: int, seed: int) -> None:
                 near(first(Query(text=wrong, admin=county, limit=1)), f.geometry))
         g = svc.geocode(public, f"杭州市{name}")
         res["geocode 杭州市+POI name"].append(g.level == "poi" and near(g, f.geometry))
+        if in_layer[name] == 1:
+            res["geocode 杭州市+POI name (unique)"].append(g.level == "poi" and near(g, f.geometry))
     roads = defaultdict(list)
     for r in store.features(Actor.system(), "roads"):
         if r.properties.get("name"):
@@ -116,11 +148,11 @@ def accuracy(svc: Any, store: Any, n: int, seed: int) -> None:
     for name in names:
         geoms = roads[name]
         mid = shapely.union_all(geoms).representative_point()
-        county = svc.gazetteer.locator.county_at(mid.x, mid.y).code
+        county = locate(mid.x, mid.y).code
         prefix = svc.gazetteer.divisions.full_name(county)[3:] if county else "杭州市"
         g = svc.geocode(public, f"{prefix}{name}")
-        ok = g.level == "road" and g.lon is not None and \
-            float(metric_distances(g.lon, g.lat, geoms).min()) <= 50
+        ok = g.level == "road" and g.lon is not None and any(
+            float(metric_distances(g.lon, g.lat, [geom])[0]) <= tolerance(geom) for geom in geoms)
         res["geocode city+district+road"].append(ok)
     for f in store.features(Actor.system(), "poi_points"):
         street, number = f.properties.get("addr:street"), f.properties.get("addr:housenumber")
@@ -129,7 +161,52 @@ def accuracy(svc: Any, store: Any, n: int, seed: int) -> None:
             res["geocode door address"].append(g.level == "door" and near(g, f.geometry))
     print("\naccuracy (top-1)")
     for k, v in res.items():
-        print(f"  {k:32s} {top1(v)}")
+        print(f"  {k:36s} {top1(v)}")
+    return pois
+
+
+def representative(geom: Any) -> tuple[float, float]:
+    p = geom if geom.geom_type == "Point" else geom.representative_point()
+    return p.x, p.y
+
+
+def reverse_county(svc: Any, pois: list[Any], n: int, seed: int) -> None:
+    """County-code accuracy of reverse geocoding against the DataV county polygons."""
+    import json
+
+    from mapnode.model import Actor
+
+    data = json.loads(COUNTIES.read_text())
+    polys = [(str(f["properties"]["adcode"]), shapely.from_geojson(json.dumps(f["geometry"])))
+             for f in data["features"] if str(f["properties"]["adcode"]).startswith("33")]
+    tree = shapely.STRtree([g for _, g in polys])
+
+    def truth(x: float, y: float) -> str | None:
+        found = [polys[i][0] for i in tree.query(shapely.Point(x, y), predicate="intersects")]
+        return found[0] if len(found) == 1 else None
+
+    rng = random.Random(seed)
+    hz = shapely.union_all([g for c, g in polys if c.startswith("3301")])
+    x0, y0, x1, y1 = hz.bounds
+    randoms: list[tuple[float, float]] = []
+    while len(randoms) < n:
+        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        if hz.contains(shapely.Point(x, y)):
+            randoms.append((x, y))
+    public = Actor.anonymous()
+    print("\nreverse geocoding, county code (truth: DataV county polygons)")
+    for label, points in (("at sampled POIs", [representative(f.geometry) for f in pois]),
+                          ("random points in 杭州", randoms)):
+        ok, how = [], Counter()
+        for x, y in points:
+            t = truth(x, y)
+            if t is None:
+                continue
+            r = svc.reverse(public, x, y)
+            got = r["admin"][-1]["code"] if r["admin"] else None
+            ok.append(got == t)
+            how[r["admin_how"]] += 1
+        print(f"  {label:36s} {top1(ok)}  (county from: {dict(how)})")
 
 
 def queries(store: Any, rng: random.Random, n: int = 400) -> list[str]:
@@ -174,6 +251,9 @@ def main() -> None:
     ap.add_argument("--store", default="/tmp/places-eval.mapnode")
     ap.add_argument("--sample", type=int, default=400)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--boundaries", action="store_true",
+                    help="publish the DataV county polygons as admin_boundaries (another --store)")
+    ap.add_argument("--accuracy-only", action="store_true", help="skip the latency runs")
     ap.add_argument("--http", action="store_true", help="also measure over HTTP (mapnode serve)")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (--http)")
     args = ap.parse_args()
@@ -181,13 +261,16 @@ def main() -> None:
     from mapnode.model import Actor
     from mapnode.services.search import PlacesService, Query
 
-    store = build(Path(args.store))
+    store = build(Path(args.store), args.boundaries)
     svc = PlacesService(store)
     t0 = time.perf_counter()
     svc.gazetteer.rebuild()
     entries = store.query("SELECT kind, COUNT(*) FROM search_entries GROUP BY kind")
     print(f"index rebuilt in {time.perf_counter() - t0:.1f} s: {dict(entries)}")
-    accuracy(svc, store, args.sample, args.seed)
+    pois = accuracy(svc, store, args.sample, args.seed)
+    reverse_county(svc, pois, args.sample, args.seed + 2)
+    if args.accuracy_only:
+        return
     qs = queries(store, random.Random(args.seed + 1))
     public = Actor.anonymous()
     def search(q: str) -> Any:

@@ -21,7 +21,7 @@ from mapnode.places import Level, normalise_code, parse_address
 from mapnode.services.search.config import ADMIN, POI, ROAD
 from mapnode.services.search.index import Gazetteer
 from mapnode.services.search.query import SELECT, Hit, Query, Searcher, _dist_sql
-from mapnode.services.search.text import normalise
+from mapnode.services.search.text import normalise, street_key
 from mapnode.store.filters import AttrFilter
 
 MATCH_FACTOR = {"exact": 1.0, "alias": 0.95, "prefix": 0.9, "contains": 0.8, "fuzzy": 0.7}
@@ -69,39 +69,51 @@ def geocode(gz: Gazetteer, searcher: Searcher, actor: Actor, text: str) -> Geoco
     def find(name: str, kind: str) -> Hit | None:
         """The best entry for `name` or for the same text with the last division name in front
         of it (浙江大学 is read as 浙江 + 大学, 西湖大道 as 西湖 + 大道): the better match wins,
-        the longer text on a tie. Inside the parsed area first; then anywhere, preferring the
-        area (an entry's county comes from the nearest seat where no boundary is published,
-        which can be the wrong side of a border)."""
-        best: Hit | None = None
-        for admin, prefer in ((area, None), (None, area)):
-            for text in _variants(parsed, name):
-                page = searcher.search(actor, Query(text=normalise(text), kinds=(kind,),
-                                                    admin=admin, prefer_admin=prefer, limit=1))
-                if page.hits and (best is None or TIER[page.hits[0].match] <= TIER[best.match]):
-                    best = page.hits[0]
-            if best is not None:
-                if admin is None and area is not None:
-                    best.match = "fuzzy" if best.match == "fuzzy" else "contains"
-                return best
-        return None
+        the longer text on a tie. Inside the parsed area first; then, unless that found the
+        name itself, anywhere in the same province, preferring the area (an entry's county
+        comes from the nearest seat where no boundary is published, which can be the wrong
+        side of a border): the name elsewhere beats a mere part of it inside (九堡派出所 is
+        not 站前派出所). An answer outside the area counts as an alias, or a contains match."""
+        inside: Hit | None = None
+        for text in _variants(parsed, name):
+            page = searcher.search(actor, Query(text=normalise(text), kinds=(kind,), admin=area,
+                                                limit=1))
+            if page.hits and (inside is None or TIER[page.hits[0].match] <= TIER[inside.match]):
+                inside = page.hits[0]
+        if area is None or (inside is not None and inside.match in ("exact", "alias")):
+            return inside
+        outside: Hit | None = None
+        for text in _variants(parsed, name):
+            page = searcher.search(actor, Query(text=normalise(text), kinds=(kind,),
+                                                admin=area[:2], prefer_admin=area, limit=1))
+            if page.hits and (outside is None or TIER[page.hits[0].match] <= TIER[outside.match]):
+                outside = page.hits[0]
+        if outside is None or (inside is not None and TIER[inside.match] <= TIER[outside.match]):
+            return inside
+        if not (outside.admin_code or "").startswith(area):
+            outside.match = "alias" if outside.match == "exact" else \
+                "fuzzy" if outside.match == "fuzzy" else "contains"
+        return outside
 
     road, door, poi = parsed.value("road"), parsed.value("door"), parsed.value("poi")
     if road and door and not poi:  # a door address: an address point with that number
-        points = _address_points(searcher, actor, normalise(road), door.removesuffix("号"), area)
+        points = _address_points(searcher, actor, street_key(road), door.removesuffix("号"), area)
         if points:
             return _result("door", conf, points[0], parsed)
     rest = _after_admin(parsed)
-    # the whole rest as a POI name, unless it is just the road (文三路 names a road and a stop)
-    whole = find(rest, POI) if rest and rest not in (poi, road) else None
-    if whole is not None and whole.match in ("exact", "alias"):
-        return _result("poi", conf * MATCH_FACTOR[whole.match], whole, parsed)
+    # the whole rest as a POI name, unless it is just the road (文三路 names a road and a stop);
+    # also as written (the parser drops brackets: 简诺咖啡(南宋御街店))
+    for whole_text in dict.fromkeys([rest, _raw_rest(text, parsed)]):
+        whole = find(whole_text, POI) if whole_text and whole_text not in (poi, road) else None
+        if whole is not None and whole.match in ("exact", "alias"):
+            return _result("poi", conf * MATCH_FACTOR[whole.match], whole, parsed)
     if poi:
         hit = find(poi, POI)
         if hit is not None:
             return _result("poi", conf * MATCH_FACTOR[hit.match], hit, parsed)
     if road and door:
         number = door.removesuffix("号")
-        rows = _address_points(searcher, actor, normalise(road), number, area)
+        rows = _address_points(searcher, actor, street_key(road), number, area)
         if rows:
             return _result("door", conf, rows[0], parsed)
     if road:
@@ -109,6 +121,10 @@ def geocode(gz: Gazetteer, searcher: Searcher, actor: Actor, text: str) -> Geoco
         if hit is not None:
             factor = MATCH_FACTOR[hit.match] * (0.8 if door else 1.0)
             return _result("road", conf * factor, hit, parsed)
+        if rest == road:  # read as a road by its ending (卤儿道道) but no road has the name
+            hit = find(rest, POI)
+            if hit is not None and hit.match in ("exact", "alias", "prefix"):
+                return _result("poi", conf * MATCH_FACTOR[hit.match], hit, parsed)
     for kind in ("community", "township", "district", "city", "province"):
         c = parsed.components.get(kind)
         if c is None or not c.code:
@@ -142,6 +158,17 @@ def _after_admin(parsed: Any) -> str:
             if at >= 0:
                 end = at + len(c.text)
     return text[end:]
+
+
+def _raw_rest(text: str, parsed: Any) -> str:
+    """The text after the leading division names, normalised as names are (brackets kept)."""
+    raw = normalise(text)
+    at = 0
+    for kind in ("province", "city", "district", "township", "community"):
+        c = parsed.components.get(kind)
+        if c is not None and c.text and raw.startswith(c.text, at):
+            at += len(c.text)
+    return raw[at:]
 
 
 def _variants(parsed: Any, name: str) -> list[str]:

@@ -27,7 +27,7 @@ from mapnode.places.divisions import capital_rank
 from mapnode.services.search.backends import COLUMNS, SearchBackend
 from mapnode.services.search.config import ADMIN, ADMIN_RANK, SearchConfig, SourceSpec
 from mapnode.services.search.locate import AdminLocator, load_divisions, representative_point
-from mapnode.services.search.text import normalise, pinyin_of
+from mapnode.services.search.text import normalise, pinyin_of, street_key
 
 Progress = Callable[[int, int], None]
 
@@ -325,10 +325,11 @@ class Gazetteer:
 
 
 def _path_names(div: AdminDivisions, d: Any) -> list[str]:
-    """A division named with its parents, as addresses write it: 杭州市西湖区, 浙江省杭州市西湖区,
-    杭州西湖区 (a county or township below a real city; provinces and cities have none)."""
+    """A county named with its parents, as addresses write it: 杭州市西湖区, 浙江省杭州市西湖区,
+    杭州西湖区 (counties below a real city only: townships would add 40,000 entries' worth of
+    grams, and the address parser reads their parents anyway)."""
     chain = [x for x in div.chain(d.code) if not x.is_pseudo]
-    if len(chain) < 3:
+    if len(chain) != 3 or d.level is not Level.COUNTY:
         return []
     parent = chain[-2]
     return [parent.name + d.name, parent.short_name + d.name, "".join(x.name for x in chain)]
@@ -368,5 +369,5 @@ def _entry_row(key: str, members: list[Member], spec: SourceSpec, edition: str) 
             _alt(alts), pinyin, initials, category, members[0].admin_code,
             point.x if point is not None else None, point.y if point is not None else None,
             *[float(v) for v in bounds], spec.rank,
-            normalise(str(addr.data["street"])) if addr and addr.data.get("street") else None,
+            street_key(str(addr.data["street"])) if addr and addr.data.get("street") else None,
             str(addr.data["housenumber"]).removesuffix("号") if addr else None, orjson.dumps(info).decode())

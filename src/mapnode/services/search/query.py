@@ -2,7 +2,8 @@
 
 Ranking: exact name > other name > name prefix > name contains; when none of these match,
 one wrong or missing character
-(rapidfuzz over candidates sharing two characters with the query). Within a tier: nearer
+(rapidfuzz over candidates sharing two characters with the query); pinyin that ends in a
+place-type word the name lacks (…zhan). Within a tier: entries with a point first, nearer
 first when a point is given, then entries in the preferred admin area, then importance
 (divisions, stations, roads, POIs), shorter names, id. Access: only entries of layers whose
 edition the actor may see, filtered in SQL against the catalogue's current edition.
@@ -155,6 +156,7 @@ class Searcher:
             oargs_tail = dargs
         else:
             oargs_tail = []
+            order.append("CASE WHEN e.lon IS NULL THEN 1 ELSE 0 END")  # a place with a point first
         if q.prefer_admin:
             order.insert(1 if q.text else 0, "CASE WHEN e.admin_code LIKE ? THEN 0 ELSE 1 END")
         order += ["e.rank", "LENGTH(e.norm)", "e.id"]

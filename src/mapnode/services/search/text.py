@@ -18,6 +18,16 @@ def normalise(text: str, normaliser: TextNormaliser | None = None) -> str:
     return (normaliser or _NORMALISER)(text).lower().replace(" ", "")
 
 
+_NOT_HAN_OR_DIGIT = re.compile(r"[^\u3400-\u9fff0-9]")
+
+
+def street_key(street: str) -> str:
+    """A street as door-number lookups compare it: the Chinese name without the Latin
+    transliteration OSM often adds (延安路 Yan'an Road → 延安路)."""
+    key = normalise(street)
+    return _NOT_HAN_OR_DIGIT.sub("", key) if has_han(key) else key
+
+
 def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
