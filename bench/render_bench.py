@@ -97,19 +97,28 @@ def tile_list(tms: str) -> list[tuple[int, int, int]]:
     return out
 
 
-def time_mapnode(store: VersionedStore, tms: str, scale: int, rounds: int) -> list[float]:
+def time_tiles(store: VersionedStore, tms: str, scale: int, rounds: int,
+               peer: bool) -> tuple[dict[int, list[float]], dict[int, list[float]]]:
+    """ms per render by level, for mapnode and (if `peer`) the direct peer; the two run
+    alternately on each tile, so the shared machine's load falls on both alike."""
     actor, g = Actor.anonymous(), grid(tms)
     ts = raster_tileset(store, actor, "basemap")
     seq = store.current_seq()
-    out = []
+    ours: dict[int, list[float]] = {}
+    theirs: dict[int, list[float]] = {}
     for z, x, y in tile_list(tms):
-        render_tile(store, actor, ts, g, z, x, y, "png", scale, seq)  # warm-up
-        for _ in range(rounds):
+        for i in range(rounds + 1):  # the first round warms up
             t0 = time.perf_counter()
             data, _ = render_tile(store, actor, ts, g, z, x, y, "png", scale, seq)
-            out.append((time.perf_counter() - t0) * 1000)
+            ms = (time.perf_counter() - t0) * 1000
             assert data.startswith(b"\x89PNG")
-    return out
+            if i:
+                ours.setdefault(z, []).append(ms)
+            if peer:
+                ms = direct(store, g, z, x, y, scale)
+                if i:
+                    theirs.setdefault(z, []).append(ms)
+    return ours, theirs
 
 
 def postgis_sources(store: VersionedStore, fields: dict[str, set[str]]) -> dict[str, Any]:
@@ -127,28 +136,28 @@ def postgis_sources(store: VersionedStore, fields: dict[str, set[str]]) -> dict[
     return out
 
 
-def time_direct(store: VersionedStore, tms: str, scale: int, rounds: int) -> list[float]:
-    actor, g = Actor.anonymous(), grid(tms)
-    out = []
-    for z, x, y in tile_list(tms):
-        for i in range(rounds + 1):
-            t0 = time.perf_counter()
-            plan = plan_map(store, actor, style="basemap", layers=None, bbox=g.bounds(z, x, y),
-                            crs=f"EPSG:{g.srid}", width=256 * scale, height=256 * scale,
-                            fmt="png", transparent=False, bgcolor=None, as_of=None,
-                            scale=scale)
-            data = encode(draw(plan, postgis_sources(store, plan.fields)), "png", False)
-            if i:
-                out.append((time.perf_counter() - t0) * 1000)
-            assert data.startswith(b"\x89PNG")
-    return out
+def direct(store: VersionedStore, g: Any, z: int, x: int, y: int, scale: int) -> float:
+    """ms for the same map with mapnik's own PostGIS datasources."""
+    t0 = time.perf_counter()
+    plan = plan_map(store, Actor.anonymous(), style="basemap", layers=None,
+                    bbox=g.bounds(z, x, y), crs=f"EPSG:{g.srid}", width=256 * scale,
+                    height=256 * scale, fmt="png", transparent=False, bgcolor=None,
+                    as_of=None, scale=scale)
+    data = encode(draw(plan, postgis_sources(store, plan.fields)), "png", False)
+    assert data.startswith(b"\x89PNG")
+    return (time.perf_counter() - t0) * 1000
 
 
-def row(name: str, backend: str, tms: str, scale: int, ms: list[float]) -> list[str]:
+def p(ms: list[float], q: float) -> float:
     ms = sorted(ms)
-    p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
-    return [name, backend, grid(tms).id, str(256 * scale), str(len(ms)),
-            f"{statistics.median(ms):.0f}", f"{p99:.0f}", f"{statistics.fmean(ms):.0f}"]
+    return ms[min(len(ms) - 1, round(q * (len(ms) - 1)))]
+
+
+def row(name: str, backend: str, tms: str, scale: int, by_level: dict[int, list[float]]
+        ) -> list[str]:
+    ms = [v for vs in by_level.values() for v in vs]
+    return [name, backend, grid(tms).id, str(256 * scale), str(len(ms)), f"{p(ms, 0.5):.0f}",
+            f"{p(ms, 0.99):.0f}", f"{statistics.fmean(ms):.0f}"]
 
 
 def main() -> None:
@@ -157,21 +166,28 @@ def main() -> None:
     ap.add_argument("--backends", default="sqlite,postgis")
     args = ap.parse_args()
     print(machine_line())
-    rows = []
+    rows, levels = [], []
     for backend in args.backends.split(","):
         store = store_for(backend)
         for tms in ("w", "c"):
             for scale in (1, 2):
-                rows.append(row("mapnode", backend, tms, scale,
-                                time_mapnode(store, tms, scale, args.rounds)))
-                if backend == "postgis":
-                    rows.append(row("mapnik+PostGIS direct", backend, tms, scale,
-                                    time_direct(store, tms, scale, args.rounds)))
+                ours, theirs = time_tiles(store, tms, scale, args.rounds, backend == "postgis")
+                rows.append(row("mapnode", backend, tms, scale, ours))
                 print("  " + " | ".join(rows[-1]), flush=True)
+                levels.append(["mapnode", backend, grid(tms).id, str(256 * scale),
+                               *(f"{p(ours[z], 0.5):.0f}" for z in LEVELS)])
+                if theirs:
+                    rows.append(row("mapnik+PostGIS direct", backend, tms, scale, theirs))
+                    print("  " + " | ".join(rows[-1]), flush=True)
+                    levels.append(["mapnik+PostGIS direct", backend, grid(tms).id,
+                                   str(256 * scale),
+                                   *(f"{p(theirs[z], 0.5):.0f}" for z in LEVELS)])
         store.close()
     print(f"\nUncached base-map tiles, levels {LEVELS.start}-{LEVELS.stop - 1}, "
           f"{len(tile_list('w'))} tiles per grid, {args.rounds} timed renders each (ms):\n")
     print_table(["renderer", "backend", "grid", "px", "renders", "p50", "p99", "mean"], rows)
+    print("\np50 ms by level:\n")
+    print_table(["renderer", "backend", "grid", "px", *(f"z{z}" for z in LEVELS)], levels)
 
 
 if __name__ == "__main__":
