@@ -162,3 +162,19 @@ def test_export_png_mbtiles_read_by_gdalinfo(city: City, client: TestClient,
     (blob,) = db.execute("SELECT tile_data FROM tiles WHERE zoom_level = 14 AND tile_column = ? "
                          "AND tile_row = ?", (x, (1 << 14) - 1 - y)).fetchone()
     assert blob == client.get(f"/tiles/basemap/w/14/{x}/{y}.png").content
+
+
+def test_seed_png_in_the_cgcs2000_grid(city: City, tiles: TileService, tmp_path: Path) -> None:
+    """Raster seeding through the API: the seeded images are cache hits afterwards, and the
+    same plan run again does nothing."""
+    from mapnode.services.seed import seed
+
+    plan = SeedPlan.make("basemap", "c", (120.12, 30.22, 120.16, 30.26), 13, 14, "png")
+    progress = tmp_path / "png.json"
+    first = seed(tiles, Actor.anonymous(), plan, progress)
+    assert first.done == first.total == plan.count() and first.made == first.tiles > 0
+    x, y = grid("c").tile_of(*LAKE, 14)
+    hit = tiles.tile(Actor.anonymous(), "basemap", "c", 14, x, y, fmt="png")
+    assert hit.cache == "hit" and hit.data.startswith(b"\x89PNG")
+    again = seed(tiles, Actor.anonymous(), plan, progress)
+    assert again.skipped == plan.count() and again.tiles == 0
