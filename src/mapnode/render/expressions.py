@@ -202,6 +202,7 @@ def text_of(field_value: Any) -> str | None:
             return text_of(field_value[1])
         raise unsupported(field_value)
     if isinstance(field_value, str):
-        return re.sub(r"\{([^{}]+)\}", lambda m: field(m.group(1)), f"'{field_value}'"
-                      if "{" not in field_value else field_value)
+        if "{" not in field_value:
+            return literal(field_value)
+        return re.sub(r"\{([^{}]+)\}", lambda m: field(m.group(1)), field_value)
     return None

@@ -233,7 +233,6 @@ class TileService:
                               for m in metas],
         }
 
-
     def _raster_tilejson(self, actor: Actor, tileset: str, tms: str, base_url: str,
                          query: str, fmt: str) -> dict[str, Any]:
         g = grid(tms)
