@@ -60,9 +60,9 @@ async def tile(request: Request) -> Response:
     q = request.query_params
     seq = _int("seq", q["seq"]) if "seq" in q else None
     time = _instant(q["datetime"]) if "datetime" in q else None
-    kwargs = {"fmt": fmt, "scale": scale} if fmt not in FORMATS else {}
     result = await run_in_threadpool(lambda: service(request).tile(
-        actor_of(request), p["tileset"], p["tms"], z, x, y, seq=seq, time=time, **kwargs))
+        actor_of(request), p["tileset"], p["tms"], z, x, y, seq=seq, time=time, fmt=fmt,
+        scale=scale))
     return _render(request, result)
 
 
