@@ -119,10 +119,9 @@ async def _capabilities(request: Request, path: str, only: str | None = None,
 async def _tile(request: Request, req: wmts.TileRequest) -> Response:
     wmts.check_format(req)
     tiles = tile_service(request)
-    kwargs = {} if req.fmt == "mvt" else {"fmt": req.fmt}
     result = await run_in_threadpool(lambda: tiles.tile(
         actor_of(request), req.tileset, req.grid.id, req.z, req.col, req.row, time=req.time,
-        **kwargs))
+        fmt=req.fmt))
     return _render(request, result, wmts.MEDIA_OF[req.fmt])
 
 

@@ -151,9 +151,7 @@ def resume_point(service: TileService, actor: Actor, plan: SeedPlan,
 def fetch(service: TileService, actor: Actor, plan: SeedPlan, z: int, x: int,
           y: int) -> TileResult:
     """One tile of the plan through the service (and so through its cache)."""
-    if plan.fmt == "mvt":
-        return service.tile(actor, plan.tileset, plan.grid, z, x, y)
-    return service.tile(actor, plan.tileset, plan.grid, z, x, y, fmt=plan.fmt)  # type: ignore[call-arg]
+    return service.tile(actor, plan.tileset, plan.grid, z, x, y, fmt=plan.fmt)
 
 
 def seed(service: TileService, actor: Actor, plan: SeedPlan, progress: Path | None = None,
