@@ -76,6 +76,10 @@ def test_layers_formats_and_labels(client: TestClient) -> None:
     assert base.tobytes() != labelled.tobytes()  # the labels are drawn over the base map
     imagery = get(client, layers="img_c", zoom="6").convert("RGB")
     assert len(imagery.getcolors(1 << 16) or []) > 20
+    # as written in the wild: a space after `?`, a trailing space in layers, imagery labels
+    r = client.get(f"/staticimage? center={LAKE[0]},{LAKE[1]}&width=300&height=200&zoom=12"
+                   "&layers=img_c,cia_c%20&markers=120.14,30.24")
+    assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (300, 200)
 
 
 def test_the_caller_is_the_one_drawn_for(client: TestClient, city: City) -> None:

@@ -4,8 +4,9 @@
 
 - `center` lon,lat (CGCS2000) and `zoom` (天地图 levels 1–18) give the view; `width`,
   `height` in pixels (1–`MAX_SIDE`, default 400×300).
-- `layers`: comma-separated 天地图 names `vec|cva|img` + `_w` (Web Mercator) or `_c`
-  (CGCS2000 lon/lat), drawn bottom to top; all in one grid (default `vec_c,cva_c`).
+- `layers`: comma-separated 天地图 names `vec|cva|img|cia` + `_w` (Web Mercator) or `_c`
+  (CGCS2000 lon/lat), drawn bottom to top; all in one grid (default `vec_c,cva_c`); `cia`
+  (天地图's imagery labels) draws the same label overlay as `cva`.
 - `markers`: `lon,lat|lon,lat…` (at most `MAX_MARKERS`), a pin whose tip is on the point.
 - `paths`: `lon,lat;lon,lat;…|…` (at most `MAX_PATHS` paths, `MAX_PATH_POINTS` points in
   all); a path whose last point equals its first is a polygon (filled). `pathStyles`:
@@ -44,7 +45,7 @@ MAX_MARKERS = 50
 MAX_PATHS = 10
 MAX_PATH_POINTS = 1000
 ZOOMS = (1, 18)
-STYLES = {"vec": "basemap", "cva": "labels", "img": "imagery"}
+STYLES = {"vec": "basemap", "cva": "labels", "img": "imagery", "cia": "labels"}
 CRS = {"w": "EPSG:3857", "c": "EPSG:4490"}
 KNOWN = {"center", "zoom", "width", "height", "layers", "markers", "paths", "pathstyles",
          "format", "datetime", "tk"}
@@ -153,7 +154,7 @@ def parse(query: dict[str, str]) -> StaticMap:
         layer, _, g = name.strip().rpartition("_")
         if layer not in STYLES or g not in CRS:
             raise bad("layers", name, "不支持的图层", "unsupported layer",
-                      supported="vec_w, cva_w, img_w, vec_c, cva_c, img_c")
+                      supported="vec_w, cva_w, img_w, cia_w, vec_c, cva_c, img_c, cia_c")
         styles.append(STYLES[layer])
         grids.add(g)
     if len(grids) != 1:
@@ -253,7 +254,7 @@ def routes() -> list[BaseRoute]:
 
 
 async def staticimage(request: Request) -> Response:
-    query = {k.lower(): v for k, v in request.query_params.items()}
+    query = {k.strip().lower(): v for k, v in request.query_params.items()}
     sm = parse(query)
     data = await run_in_threadpool(draw, request.app.state.store, actor_of(request), sm)
     return Response(data, media_type=render.MEDIA_TYPES[sm.fmt],
