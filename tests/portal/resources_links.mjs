@@ -19,7 +19,18 @@ await run(async ({ page, base, values, screenshot }) => {
     const body = await r.body();
     const fact = { ...link, status: r.status(), type: r.headers()['content-type'] || '', size: body.length,
       magic: body.subarray(0, 16).toString('latin1') };
-    if (['json', 'geojson', 'xml', 'csv'].includes(link.kind)) fact.text = body.toString('utf8').slice(0, 400000);
+    const text = ['json', 'geojson', 'xml', 'csv'].includes(link.kind) ? body.toString('utf8') : '';
+    if (link.kind === 'json' || link.kind === 'geojson') {
+      try {
+        const parsed = JSON.parse(text);  // the whole body, however large
+        fact.json = { type: parsed.type ?? null, keys: Object.keys(parsed).slice(0, 20),
+          features: Array.isArray(parsed.features) ? parsed.features.length : null };
+      } catch (err) { fact.json = { error: String(err) }; }
+    } else if (link.kind === 'xml') {
+      fact.text = text;
+    } else if (link.kind === 'csv') {
+      fact.text = text.split('\n').slice(0, 50).join('\n');
+    }
     values.links.push(fact);
   }
   // the page itself: scroll through so the lazy thumbnails load, then a screenshot

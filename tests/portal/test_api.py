@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mapnode.model import Actor
+from mapnode.portal.export import shapefile_names
 from tests.portal.conftest import GOV_KEY, OPERATOR, OSM, REVIEW, City
 from tests.store import hz
 
@@ -156,3 +157,13 @@ def test_downloads_honour_access(client: TestClient) -> None:
     assert client.get("/api/layers/gov_roads/download?f=gpkg", headers=GOV).status_code == 200
     bad = client.get("/api/layers/roads/download?f=xlsx")
     assert bad.status_code == 400 and bad.json()["detail"]["parameter"] == "f"
+
+
+def test_shapefile_field_names_fit_and_stay_readable() -> None:
+    names = ["fid", "name", "addr:street", "addr:streetname", "payment:杭州市民卡", "payment:杭州通",
+             "payment:叮嗒出行"]
+    short = shapefile_names(names)
+    assert all(len(s.encode()) <= 10 for s in short.values())
+    assert len({s.lower() for s in short.values()}) == len(names)  # unique
+    assert short["name"] == "name" and short["addr:street"] == "addr_stree"
+    assert short["payment:杭州市民卡"].startswith("payment_")

@@ -90,15 +90,15 @@ def test_loads_clean_in_chinese_with_footer_and_figures(portal_server: PortalSer
 
 def test_cursor_coordinates_are_cgcs2000_and_gauss_kruger(portal_server: PortalServer) -> None:
     c = tour(portal_server)["cursor"]
-    lon, lat = c["expected"]
     shown = c["shown"]
-    assert float(shown["lon"]) == pytest.approx(lon, abs=1e-9)
-    assert float(shown["lat"]) == pytest.approx(lat, abs=1e-9)
+    lon, lat = float(shown["lon"]), float(shown["lat"])
+    assert lon == pytest.approx(c["expected"][0], abs=1e-4)  # the pixel under the mouse
+    assert lat == pytest.approx(c["expected"][1], abs=1e-4)
     easting, northing = Transformer.from_crs(4490, 4549, always_xy=True).transform(lon, lat)
     assert int(shown["zone"]) == 40
     assert float(shown["y"]) == pytest.approx(easting, abs=0.001)
     assert float(shown["x"]) == pytest.approx(northing, abs=0.001)
-    assert "3°带 40" in c["text"]
+    assert "3°带 40" in c["text"] and f"{northing:.2f}" in c["text"]
 
 
 def test_base_maps_switch(portal_server: PortalServer) -> None:
@@ -188,7 +188,7 @@ def test_comparing_two_dates_lists_the_changes_in_view(portal_server: PortalServ
     assert RENAMED in texts[("roads", "changed")]
     assert portal_server.deleted in texts[("poi_points", "removed")]
     assert ["roads", "changed", 1] in c["counts"]
-    assert c["side"][0] == c["side"][1]  # side by side: two halves
+    assert abs(c["side"][0] - c["side"][1]) <= 4  # side by side: two halves (and a border)
 
 
 def test_english_is_remembered(portal_server: PortalServer) -> None:
@@ -198,10 +198,10 @@ def test_english_is_remembered(portal_server: PortalServer) -> None:
 
 def _valid(link: dict[str, Any]) -> bool:
     kind, text = link["kind"], link.get("text", "")
-    if kind == "json":
-        return isinstance(json.loads(text), dict)
+    if kind == "json":  # parsed whole in the page script
+        return "error" not in link["json"] and bool(link["json"]["keys"])
     if kind == "geojson":
-        return json.loads(text)["type"] == "FeatureCollection"
+        return link["json"].get("type") == "FeatureCollection" and link["json"]["features"] > 0
     if kind == "xml":
         return "Capabilities" in ElementTree.fromstring(text.encode()).tag
     if kind == "csv":

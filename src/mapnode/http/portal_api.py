@@ -154,6 +154,8 @@ def diff_body(store: VersionedStore, actor: Actor, a: int | datetime, b: int | d
         if name not in touched:
             continue
         d = store.diff(actor, name, lo, hi, bbox)
+        if not any(d.counts.values()):
+            continue
         meta = metas.get(name) or store.layer(actor, name)
         layers.append({"layer": name, "title_zh": meta.title_zh, "title_en": meta.title_en,
                        "counts": d.counts,
@@ -174,7 +176,8 @@ def _touched(store: VersionedStore, actor: Actor, lo: int, hi: int, bbox: BBox |
             break
         for e in entries:
             for name, change in e.layers.items():
-                if bbox is None or change.bbox is None or _meets(change.bbox, bbox):
+                # with a view, a change with no geometry (a table row) is not in it
+                if bbox is None or (change.bbox is not None and _meets(change.bbox, bbox)):
                     found.add(name)
         since = entries[-1].seq
     return found

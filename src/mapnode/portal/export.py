@@ -7,6 +7,7 @@ may not see is NotFound here too. Coordinates stay as stored (CGCS2000 lon/lat, 
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -58,6 +59,10 @@ def export_layer(store: VersionedStore, actor: Actor, name: str, f: str, directo
     _write(out, fmt, meta, features)
     if f != "shp":
         return out
+    renamed = {full: short for full, short in shapefile_names(_names(meta)).items() if full != short}
+    if renamed:  # the DBF keeps 10-byte names: say which is which
+        (directory / f"{name}.fields.txt").write_text(
+            "".join(f"{short}\t{full}\n" for full, short in renamed.items()), encoding="utf-8")
     archive = directory / f"{name}.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         for part in sorted(directory.glob(f"{name}.*")):
@@ -66,12 +71,43 @@ def export_layer(store: VersionedStore, actor: Actor, name: str, f: str, directo
     return archive
 
 
+def _names(meta: LayerMeta) -> list[str]:
+    """The columns written: the feature id, then the layer's fields."""
+    return ["mapnode_fid" if "fid" in meta.fields else "fid", *meta.fields]
+
+
+def shapefile_names(names: list[str]) -> dict[str, str]:
+    """Unique DBF field names of at most 10 bytes, cut on a character boundary (GDAL would cut
+    a Chinese name inside a character)."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for full in names:
+        safe = re.sub(r"\W", "_", full)  # as GDAL launders (addr:street → addr_street)
+        short = _cut(safe, 10)
+        n = 1
+        while short.lower() in used:
+            tail = f"_{n}"
+            short = _cut(safe, 10 - len(tail)) + tail
+            n += 1
+        used.add(short.lower())
+        out[full] = short
+    return out
+
+
+def _cut(text: str, size: int) -> str:
+    return text.encode("utf-8")[:size].decode("utf-8", errors="ignore")
+
+
 def _write(out: Path, fmt: Format, meta: LayerMeta, features: list[Feature]) -> None:
-    id_name = "mapnode_fid" if "fid" in meta.fields else "fid"
-    names = [id_name, *meta.fields]
+    id_name, *fields = _names(meta)
     types = {id_name: FieldType.STRING, **meta.fields}
+    limit = 254 if fmt.driver == "ESRI Shapefile" else None  # DBF strings: 254 bytes
     columns = [_column([f.fid if n == id_name else f.properties.get(n) for f in features],
-                       types[n]) for n in names]
+                       types[n], limit) for n in [id_name, *fields]]
+    names = [id_name, *fields]
+    if fmt.driver == "ESRI Shapefile":
+        short = shapefile_names(names)
+        names = [short[n] for n in names]
     geoms = [f.geometry for f in features]
     has_geometry = any(g is not None for g in geoms)
     kinds = {g.geom_type for g in geoms if g is not None}
@@ -99,7 +135,8 @@ def _multi(kinds: Iterable[str]) -> str:
     return "Multi" + base.pop() if len(base) == 1 else "Unknown"
 
 
-def _column(values: list[Any], ftype: FieldType) -> tuple[np.ndarray, np.ndarray | None]:
+def _column(values: list[Any], ftype: FieldType,
+            max_bytes: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """One field as a numpy array and its null mask (None where nothing is null)."""
     mask = np.array([v is None for v in values], dtype=bool)
     if ftype is FieldType.INTEGER:
@@ -109,7 +146,11 @@ def _column(values: list[Any], ftype: FieldType) -> tuple[np.ndarray, np.ndarray
     elif ftype is FieldType.BOOLEAN:
         data = np.array([bool(v) for v in values], dtype=bool)
     else:
-        data = np.array([None if v is None else _text(v) for v in values], dtype=object)
+        texts = [None if v is None else _text(v) for v in values]
+        if max_bytes is not None:  # cut on a character boundary (GDAL cuts inside one)
+            texts = [t if t is None or len(t) * 3 <= max_bytes else _cut(t, max_bytes)
+                     for t in texts]
+        data = np.array(texts, dtype=object)
         return data, None
     return data, (mask if mask.any() else None)
 
