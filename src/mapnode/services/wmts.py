@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -60,7 +60,7 @@ SPECIAL = {s.tileset: s for s in (
     Special("labels", "cva", "矢量注记", "Vector labels", "png", ("image/png", "image/webp")),
     Special("imagery", "img", "影像底图", "Imagery", "jpg", ("image/jpeg", "image/png", "image/webp")),
 )}
-TIANDITU = {s.tianditu: s.tileset for s in SPECIAL.values()}
+TIANDITU = {**{s.tianditu: s.tileset for s in SPECIAL.values()}, "cia": "labels"}  # cia: 影像注记
 GRID_IDS = {"w": "WebMercatorQuad", "c": "CGCS2000Quad"}
 
 
@@ -155,7 +155,8 @@ def layers(store: VersionedStore, actor: Actor, only: str | None = None,
     if only is None:
         return found
     wanted = tileset_of(only)
-    chosen = [lay for lay in found if lay.tileset == wanted]
+    chosen = [replace(lay, id=only) if tianditu else lay for lay in found
+              if lay.tileset == wanted]
     if not chosen:
         raise NotFound("图层不存在", "layer not found", {"layer": only})
     return chosen
