@@ -1,0 +1,133 @@
+"""Place-name search over HTTP with 32 concurrent connections: wrk (C) against uvicorn,
+server configurations side by side in one run.
+
+    python bench/places_http_bench.py [--store /tmp/places-eval.mapnode] [--duration 10]
+        [--connections 32] [--threads 2]
+
+The store is the one bench/places_search_eval.py builds. Queries are the same seeded sample
+of real names, 2- and 3-character prefixes and initials as that script's latency run, sent
+round-robin to /api/search and to the 天地图-compatible /v2/search. Each configuration is a
+fresh single-worker uvicorn process (the server `mapnode serve` starts), warmed up first:
+- h11 + asyncio: pure-Python HTTP parsing (what uvicorn used before httptools was a
+  dependency);
+- httptools + uvloop: what `mapnode serve` uses now;
+- the same without the access log (uvicorn --no-access-log), with 1 and 2 worker processes.
+A last line runs 1 connection against the fastest configuration: the service time without
+queueing. With N connections in a closed loop, latency ≈ N / throughput (Little's law).
+wrk runs on the same machine (2 cores shared with the server), so the figures include its cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = {
+    "h11 + asyncio": ["--http", "h11", "--loop", "asyncio"],
+    "httptools + uvloop": ["--http", "httptools", "--loop", "uvloop"],
+    "httptools + uvloop, no access log": ["--http", "httptools", "--loop", "uvloop",
+                                          "--no-access-log"],
+    "httptools + uvloop, no access log, 2 workers": ["--http", "httptools", "--loop", "uvloop",
+                                                     "--no-access-log", "--workers", "2"],
+}
+
+
+def paths(store_path: str, kind: str) -> list[str]:
+    sys.path.insert(0, str(REPO / "src"))
+    sys.path.insert(0, str(REPO))
+    from bench.places_search_eval import queries
+    from mapnode.store import open_store
+
+    qs = queries(open_store(store_path), random.Random(2027))
+    if kind == "api":
+        return [f"/api/search?q={quote(q)}" for q in qs]
+    return ["/v2/search?type=query&postStr=" + quote(json.dumps(
+        {"keyWord": q, "queryType": 1, "start": 0, "count": 10}, ensure_ascii=False))
+        for q in qs if "'" not in q and "&" not in q]
+
+
+def lua(urls: list[str]) -> str:
+    body = ",\n".join(json.dumps(u) for u in urls)
+    return ("local paths = {\n" + body + "\n}\nlocal i = math.random(#paths)\n"
+            "request = function()\n  i = i % #paths + 1\n"
+            "  return wrk.format(\"GET\", paths[i])\nend\n")
+
+
+def serve(store: str, args: list[str], port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "MAPNODE_STORE": store}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "mapnode.http.app:app_from_env",
+                             "--factory", "--host", "127.0.0.1", "--port", str(port), *args],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    for _ in range(8):  # each worker builds its service on first use
+        httpx.get(f"{base}/api/search", params={"q": "杭州"}, timeout=300)
+    return proc
+
+
+def wrk(url: str, script: Path, duration: int, connections: int, threads: int) -> str:
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s",
+                          "--latency", "-s", str(script), url],
+                         capture_output=True, text=True, timeout=duration + 60).stdout
+    pct = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.M))
+    rate = re.search(r"Requests/sec:\s+(\S+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return (f"p50 {pct.get('50', '?'):>8}  p90 {pct.get('90', '?'):>8}  "
+            f"p99 {pct.get('99', '?'):>8}  {rate.group(1) if rate else '?':>8} req/s"
+            + (f"  ({errors.group(1)} non-2xx)" if errors else ""))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", default="/tmp/places-eval.mapnode")
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--port", type=int, default=18766)
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    if not Path(args.store).exists():
+        sys.exit(f"no store at {args.store}: run bench/places_search_eval.py first")
+    work = Path(tempfile.mkdtemp(prefix="places-http-"))
+    scripts = {}
+    for kind in ("api", "v2"):
+        scripts[kind] = work / f"{kind}.lua"
+        scripts[kind].write_text(lua(paths(args.store, kind)))
+    print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, one uvicorn worker, "
+          f"{os.cpu_count()} cores shared by server and wrk")
+    runs = [(name, extra, args.connections) for name, extra in CONFIGS.items()]
+    runs.append((f"{list(CONFIGS)[-2]}, 1 connection", CONFIGS[list(CONFIGS)[-2]], 1))
+    for name, extra, connections in runs:
+        proc = serve(args.store, extra, args.port)
+        try:
+            print(f"\n{name}")
+            for kind, label in (("api", "/api/search"), ("v2", "/v2/search ")):
+                print(f"  {label}  " + wrk(f"http://127.0.0.1:{args.port}", scripts[kind],
+                                           args.duration, connections,
+                                           min(args.threads, connections)))
+        finally:
+            proc.terminate()
+            proc.wait(15)
+
+
+if __name__ == "__main__":
+    main()
