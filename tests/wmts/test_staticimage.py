@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 
 from mapnode import render
 from mapnode.http.staticimage import StaticMap, parse
-from mapnode.model import Actor, Edition, Role
-from tests.tiles.conftest import GOV_KEY, City
+from mapnode.model import Actor, Changeset, Edition, Role
+from tests.tiles.conftest import GOV_KEY, City, editor
 from tests.wmts.conftest import LAKE
 
 VIEW = {"center": f"{LAKE[0]},{LAKE[1]}", "zoom": "14", "width": "400", "height": "300"}
@@ -121,3 +121,25 @@ def test_bad_input_is_problem_json(client: TestClient, params: dict[str, str],
     assert body["detail"]["parameter"] == parameter and body["title"] and body["title_en"]
     missing = client.get("/staticimage", params={"zoom": "3"})
     assert missing.status_code == 400 and missing.json()["detail"]["parameter"] == "center"
+
+
+def test_datetime_draws_the_map_as_it_was(client: TestClient, city: City) -> None:
+    store = city.store
+    before = store.log(editor(), 0, 10_000)[-1].time.isoformat()
+    fid = "589384551"  # 南山路
+    feature = store.feature(editor(), "roads", fid)
+    lon, lat = feature.geometry.interpolate(0.5, normalized=True).coords[0]
+    params = {**VIEW, "center": f"{lon},{lat}", "zoom": "16", "layers": "vec_w,cva_w"}
+    image_before = client.get("/staticimage", params=params).content
+    entry = store.apply(editor(), Changeset("t", "rename a road").update(
+        "roads", fid, feature.version, feature.geometry,
+        {**feature.properties, "name": "测试改名路"}))
+    assert entry is not None
+    try:
+        assert client.get("/staticimage", params=params).content != image_before
+        then = client.get("/staticimage", params={**params, "datetime": before})
+        assert then.status_code == 200 and then.content == image_before
+    finally:
+        current = store.feature(editor(), "roads", fid)
+        store.apply(editor(), Changeset("t", "rename back").update(
+            "roads", fid, current.version, current.geometry, feature.properties))
