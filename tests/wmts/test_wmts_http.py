@@ -211,6 +211,8 @@ def test_time_dimension_shows_the_past(client: TestClient, city: City) -> None:
         base = (f"/wmts/1.0.0/roads/default/c/{z}/{y}/{x}.mvt")
         now = mapbox_vector_tile.decode(client.get(base).content)["roads"]["features"]
         then = client.get(base, params={"TIME": before.isoformat()})
+        unencoded = client.get(base + "?TIME=" + before.isoformat())  # "+00:00" read as " 00:00"
+        assert unencoded.status_code == 200 and unencoded.content == then.content
         assert then.status_code == 200
         assert then.headers["x-seq"] != client.get(base).headers["x-seq"]
         past = mapbox_vector_tile.decode(then.content)["roads"]["features"]

@@ -298,6 +298,8 @@ def instant(text: str | None) -> datetime | None:
     if text is None or text.strip().lower() in ("", "current", "default", "now"):
         return None
     value = text.strip()
+    if "T" in value and value[-6:-5] == " ":  # a "+hh:mm" offset whose + was not URL-encoded
+        value = value[:-6] + "+" + value[-5:]
     try:
         if len(value) == 10:
             return datetime.combine(date.fromisoformat(value), time(), UTC)
