@@ -43,7 +43,7 @@ const PORTAL_API = {
 
 function runner(title, url) {
   return `<div class="op example"><div><strong>${esc(title)}</strong> <button type="button" class="run" data-url="${esc(url)}">${t("docs.run")}</button></div>`
-    + `<code>GET ${esc(url)}</code><div class="status"></div><pre hidden></pre></div>`;
+    + `<code>GET ${esc(decodeURIComponent(url))}</code><div class="status"></div><pre hidden></pre></div>`;
 }
 
 async function run(button) {

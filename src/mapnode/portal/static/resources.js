@@ -116,7 +116,11 @@ export function initResources(layers) {
   function render() {
     if (!opened) return;
     document.getElementById("services").innerHTML = nodeServices();
-    document.getElementById("resources").innerHTML = `<div class="cards">${layers.map(card).join("")}</div>`;
+    const order = (m) => (m.kind === "vector" ? 0 : m.kind === "raster" ? 1 : 2);
+    const sorted = [...layers].sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
+    document.getElementById("resources").innerHTML = `<h2>${t("res.catalogue", { n: layers.length })}</h2>`
+      + `<div class="cards">${sorted.map(card).join("")}</div>`;
+    document.getElementById("catalogue").hidden = true; // the cards say it all (the table is for no-JS)
   }
 
   async function open() {
