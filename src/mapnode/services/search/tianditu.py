@@ -267,11 +267,11 @@ def search_v2(svc: PlacesService, actor: Actor, post_str: str | None,
         return _suggests(svc, actor, text, q)
     if qt == 14:
         return _statistics(svc, actor, q, area, post)
+    page = svc.search(actor, q)
     if qt in (1, 7) and text and not cats and start == 0:
-        exact = _admin_exact(svc, actor, text, area)
+        exact = _admin_exact(svc, page.hits)
         if exact is not None:
             return _area(svc, exact, post)
-    page = svc.search(actor, q)
     return _pois(svc, page.hits, page.total, post, with_distance=qt == 3, area=area)
 
 
@@ -320,13 +320,14 @@ def _lonlat_text(lon: float | None, lat: float | None) -> str:
     return "" if lon is None or lat is None else f"{lon:.6f},{lat:.6f}"
 
 
-def _admin_exact(svc: PlacesService, actor: Actor, text: str,
-                 area: Division | None) -> Division | None:
-    """The division a keyword names exactly (杭州, 西湖区) and the caller may see, inside `area`."""
-    page = svc.search(actor, Query(text=text, kinds=(ADMIN,), limit=1, fuzzy=False,
-                                   admin=area.code if area else None))
-    if page.hits and page.hits[0].match == "exact" and page.hits[0].admin_code:
-        return svc.gazetteer.divisions.find(page.hits[0].admin_code)
+def _admin_exact(svc: PlacesService, hits: list[Hit]) -> Division | None:
+    """The division the keyword names exactly (杭州, 西湖区), among the best-tier hits (an
+    exact name ranks first; the caller may see the hit, so it may see the division)."""
+    for h in hits:
+        if h.match != "exact":
+            break
+        if h.kind == ADMIN and h.admin_code:
+            return svc.gazetteer.divisions.find(h.admin_code)
     return None
 
 
