@@ -3,8 +3,9 @@
 // A page script imports `run` and gives it one async function; `run` launches Debian's chromium
 // through npm playwright-core (web/node_modules) with a fresh profile, records everything that
 // goes wrong on the page, and prints ONE JSON object of facts on stdout:
-//   { console_errors, page_errors, failed_requests, bad_responses, responses, values,
-//     screenshots, timing, error }
+//   { console_errors, page_errors, failed_requests, bad_responses, values, screenshots, timing,
+//     error, responses: [{url, status, type, start_ms, ms, bytes}] }
+// (`start_ms` from the script's start, `ms` to the end of the body, `bytes` on the wire)
 //
 //   import { run } from './harness.mjs';
 //   await run(async ({ page, base, values, screenshot }) => {
@@ -88,10 +89,22 @@ export async function run(fn) {
         facts.failed_requests.push({ url: req.url(), error: req.failure()?.errorText || '' });
       }
     });
+    const entries = new Map();
     page.on('response', (res) => {
       const entry = { url: res.url(), status: res.status(), type: res.request().resourceType() };
       facts.responses.push(entry);
+      entries.set(res.request(), entry);
       if (res.status() >= 400 && !ignored(res.url())) facts.bad_responses.push(entry);
+    });
+    // when a body has arrived: ms from the request's start, bytes on the wire (page weight)
+    page.on('requestfinished', async (req) => {
+      const entry = entries.get(req);
+      if (!entry) return;
+      const t = req.timing();
+      entry.start_ms = Math.round(t.startTime - started);
+      entry.ms = t.responseEnd >= 0 ? Math.round(t.responseEnd) : null;
+      entry.bytes = await req.sizes().then((s) => s.responseBodySize + s.responseHeadersSize,
+        () => null);
     });
     const screenshot = async (name, options = {}) => {
       const file = path.join(outDir, `${name}.png`);

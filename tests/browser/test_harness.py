@@ -31,6 +31,9 @@ def test_a_clean_page_reports_no_problems(empty_server: ServeProcess) -> None:
     assert facts.values["webgl2"].startswith("WebGL 2.0")
     assert facts.values["viewport"] == [390, 844, 2]
     assert facts.responses_to(r"/health$") == {200}
+    health = next(r for r in facts.responses if r["url"].endswith("/health"))
+    assert health["bytes"] > 50 and 0 <= health["ms"] < 30_000 and health["start_ms"] > 0
+    assert facts.page_weight() >= health["bytes"]
     shot = Path(facts.screenshots[0])
     assert shot.parent == ARTIFACTS and Image.open(shot).size == (780, 1688)
     assert facts.timing["total_ms"] >= facts.timing["script_ms"] > 0

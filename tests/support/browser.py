@@ -2,10 +2,10 @@
 
 A test starts mapnode on demo data (`demo_server`, one per backend and session), runs a Node
 script from `tests/browser/` that drives the page with `tests/browser/harness.mjs` and prints
-one JSON object of facts (console errors, page errors, failed requests, responses, evaluated
-values, timing, screenshots), then asserts on those facts in Python. Screenshots go to
-`artifacts/browser/` (git-ignored). A missing chromium, node or `web/node_modules` fails the
-test with a message saying what to install; nothing is skipped.
+one JSON object of facts (console errors, page errors, failed requests, responses with their
+timing and size, evaluated values, timing, screenshots), then asserts on those facts in
+Python. Screenshots go to `artifacts/browser/` (git-ignored). A missing chromium, node or
+`web/node_modules` fails the test with a message saying what to install; nothing is skipped.
 
     from tests.support.browser import demo_server, run_page  # demo_server is a fixture
 
@@ -106,6 +106,10 @@ class PageFacts:
         """No script error, console error, page error, failed request or 4xx/5xx response."""
         problems = self.problems()
         assert not problems, "\n".join(problems[:40])
+
+    def page_weight(self, pattern: str = "") -> int:
+        """Bytes on the wire (headers and bodies) of the responses whose URL matches."""
+        return sum(r.get("bytes") or 0 for r in self.responses if re.search(pattern, r["url"]))
 
     def responses_to(self, pattern: str) -> set[int]:
         """The statuses of the responses whose URL matches `pattern` (re.search)."""
