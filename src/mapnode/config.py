@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     wms_max_pixels: int = Field(4096 * 4096, ge=1,
                                 description="WMS 图像最大像素数 / maximum WIDTH×HEIGHT")
     wms_render_timeout: float = Field(30.0, gt=0, description="WMS 出图超时（秒）/ render timeout s")
+    request_timeout: float = Field(60.0, gt=0, description="要素请求超时（秒，OGC API 要素与 WFS）/ "
+                                   "time limit for feature requests (OGC API items, WFS), s")
     wfs_max_features: int = Field(10_000, ge=1, description="WFS 每次最多返回的要素数 / maximum "
                                   "features per WFS response (larger COUNT is capped)")
     wfs_max_request_bytes: int = Field(1_000_000, ge=1_000, description="WFS 请求体上限 / "

@@ -57,6 +57,12 @@ class Forbidden(MapnodeError):
     code = "forbidden"
 
 
+class TimedOut(MapnodeError):
+    """The request took longer than the configured limit; nothing was changed."""
+
+    code = "timeout"
+
+
 class StoreError(MapnodeError):
     """The store is unusable (wrong URL, schema from a newer version, missing extension)."""
 

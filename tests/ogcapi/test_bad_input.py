@@ -91,3 +91,21 @@ def test_unacceptable_media_type_is_406(served: Served) -> None:
         r = served.client.get(path, headers={"Accept": "image/png"})
         assert r.status_code == 406
         assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_request_time_limit_is_a_503_problem(served: Served) -> None:
+    """A read past `request_timeout` answers problem JSON 503 naming the limit; the server
+    goes on answering."""
+    from starlette.testclient import TestClient
+
+    from mapnode.config import Settings
+    from mapnode.http.app import create_app
+
+    settings = Settings(store=served.store.url, request_timeout=0.001)
+    with TestClient(create_app(settings, store=served.store)) as slow:
+        r = slow.get(f"{ITEMS}?limit=1000")
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["detail"]["limit_seconds"] == "0.001"
+        assert slow.get("/ogcapi/conformance").status_code == 200
+    assert served.client.get(f"{ITEMS}?limit=10").json()["numberReturned"] == 10

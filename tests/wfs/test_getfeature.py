@@ -307,3 +307,12 @@ def test_sortby_needs_a_query_within_the_limit(served: Served) -> None:
         primary = [f for f in served.store.features(Actor.system(), "roads")
                    if f.properties["fclass"] == "primary"]
         assert got == [f.fid for f in sorted(primary, key=lambda f: -f.properties["osm_id"])]
+
+
+def test_request_time_limit_is_an_exception_report(served: Served) -> None:
+    settings = Settings(store=served.store.url, request_timeout=0.001)
+    with TestClient(create_app(settings, store=served.store)) as slow:
+        r = slow.get("/wfs", params={**GF20, "TYPENAMES": "roads", "COUNT": "1000"})
+    assert r.status_code == 503
+    assert exception(r)[0] == "OperationProcessingFailed"
+    assert "0.001" in r.text

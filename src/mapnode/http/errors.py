@@ -19,11 +19,13 @@ from mapnode.errors import (
     InvalidParameter,
     MapnodeError,
     NotFound,
+    TimedOut,
 )
 
 log = logging.getLogger("mapnode.http")
 
-STATUS = {NotFound: 404, InvalidParameter: 400, InvalidData: 400, Conflict: 409, Forbidden: 403}
+STATUS = {NotFound: 404, InvalidParameter: 400, InvalidData: 400, Conflict: 409, Forbidden: 403,
+          TimedOut: 503}
 
 
 def status_of(exc: MapnodeError) -> int:

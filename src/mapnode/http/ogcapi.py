@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from mapnode.errors import InvalidParameter, NotFound
 from mapnode.http import ogcapi_html as html
 from mapnode.http.auth import actor_of
+from mapnode.http.limits import within
 from mapnode.http.ogcapi_openapi import openapi
 from mapnode.services import features as svc
 from mapnode.services.features_crs import CRS84
@@ -250,7 +251,7 @@ async def items(request: Request) -> Response:
         meta = svc.feature_layer(store, actor, cid)
         return svc.items(store, actor, cid, svc.parse_items_query(meta, params, max_limit))
 
-    page = await run_in_threadpool(read)
+    page = await within(request.app.state.settings.request_timeout, read)
     url = f"{_base(request)}/collections/{cid}/items"
     fmt = wants(request)
     here, there = ("text/html", GEOJSON) if fmt == "html" else (GEOJSON, "text/html")
@@ -296,7 +297,8 @@ async def item(request: Request) -> Response:
     cid, fid = request.path_params["cid"], request.path_params["fid"]
     wants(request)
     params = _params(request)
-    feature, crs = await run_in_threadpool(svc.item, store, actor, cid, fid, params)
+    feature, crs = await within(request.app.state.settings.request_timeout, svc.item, store,
+                                actor, cid, fid, params)
     url = f"{_base(request)}/collections/{cid}/items/{fid}"
     feature["links"] = [
         *_links(request, url, GEOJSON, str(fid)),

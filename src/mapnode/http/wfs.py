@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -17,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from mapnode.config import Settings
 from mapnode.errors import MapnodeError
 from mapnode.http.auth import actor_of
+from mapnode.http.limits import within
 from mapnode.http.ogc_xml import OgcError, ows_exception_response
 from mapnode.services.wfs import service
 from mapnode.services.wfs.capabilities import Service
@@ -91,7 +91,7 @@ async def wfs(request: Request) -> Response:
         else:
             req = parse_kvp(pairs)
         version = req.version
-        reply = await run_in_threadpool(service.handle, _context(request), req)
+        reply = await within(settings.request_timeout, service.handle, _context(request), req)
     except (WfsError, OgcError) as err:
         return _error(err, version)
     except MapnodeError as exc:

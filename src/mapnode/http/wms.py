@@ -10,7 +10,6 @@ unexpected failure 500 with a correlation id, both as reports. GetMap with
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -24,8 +23,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mapnode.config import Settings
-from mapnode.errors import MapnodeError
+from mapnode.errors import MapnodeError, TimedOut
 from mapnode.http.auth import actor_of
+from mapnode.http.limits import within
 from mapnode.http.ogc_xml import OgcError, wms_exception_response
 from mapnode.model import Actor
 from mapnode.services.wms import capabilities as caps
@@ -86,9 +86,8 @@ async def wms(request: Request) -> Response:
 
 async def _timed(settings: Settings, fn: Callable[..., bytes], *args: Any) -> bytes:
     try:
-        return await asyncio.wait_for(run_in_threadpool(fn, *args),
-                                      timeout=settings.wms_render_timeout)
-    except TimeoutError:
+        return await within(settings.wms_render_timeout, fn, *args)
+    except TimedOut:
         raise OgcError("NoApplicableCode", f"出图超过 {settings.wms_render_timeout:g} 秒",
                        f"rendering took longer than {settings.wms_render_timeout:g} s",
                        status=503) from None

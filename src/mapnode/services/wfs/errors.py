@@ -4,14 +4,15 @@ the shared writer in `mapnode.http.ogc_xml`.
 
 HTTP status follows the WFS 2.0.2 exception table: NotFound 404, OperationProcessingFailed 403,
 everything caused by the request itself 400, OperationNotSupported included (OWS 1.1 says 501;
-a 5xx would read as a server fault). Nothing a client sends produces a 5xx.
+a 5xx would read as a server fault). Nothing a client sends produces a 5xx, except a request
+that runs past `request_timeout` (503, as the WMS does for its render timeout).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mapnode.errors import Forbidden, InvalidParameter, MapnodeError, NotFound
+from mapnode.errors import Forbidden, InvalidParameter, MapnodeError, NotFound, TimedOut
 
 STATUS = {"NotFound": 404, "OperationProcessingFailed": 403}
 
@@ -49,6 +50,8 @@ def from_domain(exc: MapnodeError, locator: str) -> WfsError:
         return WfsError("InvalidParameterValue", locator, zh, en)
     if isinstance(exc, Forbidden):
         return WfsError("OperationProcessingFailed", locator, zh, en)
+    if isinstance(exc, TimedOut):
+        return WfsError("OperationProcessingFailed", locator, zh, en, status=503)
     return WfsError("OperationProcessingFailed", locator, zh, en)
 
 
