@@ -15,7 +15,7 @@ await run(async ({ page, base, args, values, screenshot, width }) => {
   });
   values.width = width;
   values.start = await layout();
-  await screenshot('portal-phone');
+  await screenshot(`portal-phone-${args.tag}`);
   await page.click('#panel-toggle');
   values.opened = await layout();
   await page.click('#q');
@@ -25,11 +25,11 @@ await run(async ({ page, base, args, values, screenshot, width }) => {
     const r = document.getElementById('suggest').getBoundingClientRect();
     return { items: document.querySelectorAll('#suggest li').length, right: r.right, left: r.left };
   });
-  await screenshot('portal-phone-search');
+  await screenshot(`portal-phone-search-${args.tag}`);
   await page.keyboard.press('Escape');
   await page.click('[data-view=resources]');
   await page.waitForSelector('#view-resources[data-ready="1"]', { timeout: 60000 });
   values.resources = await page.evaluate(() => ({ scroll_width: document.scrollingElement.scrollWidth,
     card: document.querySelector('.card').getBoundingClientRect().width }));
-  await screenshot('portal-phone-resources');
+  await screenshot(`portal-phone-resources-${args.tag}`);
 });

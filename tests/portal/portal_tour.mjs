@@ -36,7 +36,7 @@ await run(async ({ page, base, args, values, screenshot }) => {
     symbol_layers: await page.evaluate(() => window.mapnode.map.getStyle().layers.filter((l) => l.type === 'symbol').length),
     coords: await page.evaluate(() => ({ ...document.getElementById('coords').dataset })),
   };
-  await screenshot('portal-load');
+  await screenshot(`portal-load-${args.tag}`);
 
   // cursor coordinates: move the mouse to a known pixel, read the shown lon/lat and GK
   const box = await page.locator('#map canvas').boundingBox();
@@ -55,7 +55,7 @@ await run(async ({ page, base, args, values, screenshot }) => {
     return { raster: s.layers.filter((l) => l.type === 'raster').map((l) => l.id),
       symbol: s.layers.filter((l) => l.type === 'symbol').length };
   });
-  await screenshot('portal-imagery');
+  await screenshot(`portal-imagery-${args.tag}`);
   await page.uncheck('#labels');
   await idle(page);
   values.imagery_no_labels = await page.evaluate(() => window.mapnode.map.getStyle().layers.filter((l) => l.type === 'symbol').length);
@@ -104,7 +104,7 @@ await run(async ({ page, base, args, values, screenshot }) => {
   await idle(page);
   values.picked = { popup: await page.textContent('.mn-search-popup'),
     center: await page.evaluate(() => window.mapnode.map.getCenter().toArray()) };
-  await screenshot('portal-search');
+  await screenshot(`portal-search-${args.tag}`);
 
   // right-click: the address of a point
   await page.evaluate(([x, y]) => window.mapnode.map.jumpTo({ center: [x, y], zoom: 15 }), args.view);
@@ -124,7 +124,7 @@ await run(async ({ page, base, args, values, screenshot }) => {
   await clickAt([[150, 150], [450, 150], [450, 400], [150, 400]]);
   values.area = await page.evaluate(() => ({ vertices: window.mapnode.tools.vertices,
     m2: Number(document.getElementById('tool-output').dataset.value), text: document.getElementById('tool-output').textContent }));
-  await screenshot('portal-measure');
+  await screenshot(`portal-measure-${args.tag}`);
 
   // draw a point, a line and a polygon; export GeoJSON; save PNG
   await page.click('[data-tool=point]');
@@ -190,7 +190,7 @@ await run(async ({ page, base, args, values, screenshot }) => {
   values.slider.datetime = await page.evaluate(() => document.getElementById('time-label').dataset.datetime);
   page.off('response', onTile);
   values.slider.tiles = tiles;
-  await screenshot('portal-past');
+  await screenshot(`portal-past-${args.tag}`);
   await page.evaluate(() => {
     const s = document.getElementById('time-slider');
     s.value = s.max;
@@ -217,12 +217,12 @@ await run(async ({ page, base, args, values, screenshot }) => {
     b_visible: await page.isVisible('#map-b'), swipe_visible: await page.isVisible('#swipe'),
     labels: await page.textContent('#cmp-labels'),
   };
-  await screenshot('portal-compare-swipe');
+  await screenshot(`portal-compare-swipe-${args.tag}`);
   await page.check('input[name=cmp-mode][value=side]');
   await page.waitForTimeout(300);
   await idle(page, 'other');
   values.compare.side = await page.evaluate(() => [document.getElementById('map').clientWidth, document.getElementById('map-b').clientWidth]);
-  await screenshot('portal-compare-side');
+  await screenshot(`portal-compare-side-${args.tag}`);
   await page.click('#cmp-end');
 
   // English, remembered across a reload

@@ -4,7 +4,7 @@
 
 import { run } from '../browser/harness.mjs';
 
-await run(async ({ page, base, values, screenshot }) => {
+await run(async ({ page, base, args, values, screenshot }) => {
   await page.goto(`${base}/#resources`);
   await page.waitForSelector('#view-resources[data-ready="1"]', { timeout: 60000 });
   await page.waitForSelector('.card');
@@ -41,5 +41,5 @@ await run(async ({ page, base, values, screenshot }) => {
   await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((i) => i.complete), null, { timeout: 60000 });
   values.thumbs_loaded = await page.$$eval('img.thumb', (imgs) => imgs.map((i) => i.naturalWidth));
   await page.click('.card details summary');
-  await screenshot('portal-resources', { fullPage: false });
+  await screenshot(`portal-resources-${args.tag}`, { fullPage: false });
 });

@@ -51,7 +51,8 @@ def page(server: PortalServer, script: Path, **kw: Any) -> PageFacts:
         entries = visible_log(server)
         args = {"view": WEST_LAKE, "query": "西湖", "division": "西湖区", "added": ADDED,
                 "added_layer": "poi_points", "added_at": list(ADDED_AT),
-                "past": len(entries) - 2, "edit_bbox": list(WEST_LAKE_EAST), "pick": "water"}
+                "past": len(entries) - 2, "edit_bbox": list(WEST_LAKE_EAST), "pick": "water",
+                "tag": server.demo.backend}
         _runs[key] = run_page(script, server.url, args=args, ignore=[], timeout=600, **kw)
     return _runs[key]
 
@@ -262,3 +263,12 @@ def test_developer_page_examples_run(portal_server: PortalServer) -> None:
     assert v["runs"] and all(r["status"] == 200 for r in v["runs"]), v["runs"]
     urls = " ".join(r["url"] for r in v["runs"])
     assert "/v2/search" in urls and "/geocoder" in urls and "/vec_w/wmts" in urls
+
+
+def test_screenshots_are_saved(portal_server: PortalServer) -> None:
+    shots = page(portal_server, TOUR).screenshots
+    names = {Path(s).name for s in shots}
+    backend = portal_server.demo.backend
+    assert {f"portal-{n}-{backend}.png" for n in ("load", "imagery", "search", "measure", "past",
+                                                  "compare-swipe", "compare-side")} <= names
+    assert all(Path(s).stat().st_size > 10_000 for s in shots)

@@ -57,3 +57,24 @@ def test_names_with_brackets_or_a_division_inside(places: Loaded) -> None:
     for p in bracketed[:8] + inside[:8]:
         r = svc.geocode(PUBLIC, "杭州市" + p["name"])
         assert r.level == "poi" and close(r, p["geometry"]), (p["name"], r.level, r.name)
+
+
+def test_a_road_named_exactly_beats_a_place_that_starts_so(places: Loaded) -> None:
+    from tests.search.test_search import source
+
+    roads: dict[str, list[Any]] = {}
+    for r in source(places.files["roads"]):
+        if r.get("name"):
+            roads.setdefault(r["name"], []).append(r["geometry"])
+    names = [p["name"] for p in named_pois(places)]
+    svc = places.service
+    tried = 0
+    for road, geoms in sorted(roads.items()):
+        # a road name some place's name starts with, that the parser does not read as a road
+        if han(road) != road or road[-1] in "路街巷弄道" or \
+                not any(n.startswith(road) and n != road for n in names) or road in names:
+            continue
+        r = svc.geocode(PUBLIC, "杭州市" + road)
+        assert r.level == "road" and any(close(r, g) for g in geoms), (road, r.level, r.name)
+        tried += 1
+    assert tried >= 1

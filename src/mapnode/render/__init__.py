@@ -46,11 +46,12 @@ def render_map(store: VersionedStore, actor: Actor, *, style: str = "basemap",
 def render_image(store: VersionedStore, actor: Actor, *, style: str, layers: Sequence[str] | None,
                  bbox: Sequence[float], crs: str, width: int, height: int, fmt: str,
                  transparent: bool, bgcolor: str | None, as_of: int | None,
-                 scale: float) -> Any:
-    """The mapnik image (see render_map); `is_solid()` tells an empty transparent map."""
+                 scale: float, buffer_px: int = BUFFER_PX, avoid_edges: bool = False) -> Any:
+    """The mapnik image (see render_map; `buffer_px` and `avoid_edges`: see plan_map);
+    `is_solid()` tells an empty transparent map."""
     plan = plan_map(store, actor, style=style, layers=layers, bbox=bbox, crs=crs, width=width,
                     height=height, fmt=fmt, transparent=transparent, bgcolor=bgcolor,
-                    as_of=as_of, scale=scale)
+                    as_of=as_of, scale=scale, buffer_px=buffer_px, avoid_edges=avoid_edges)
     return draw(plan, read_layers(store, actor, plan))
 
 

@@ -70,7 +70,7 @@ def _tag(name: str, **values: Any) -> str:
 
 
 def symbolizers(kind: str, paint: dict[str, Any], layout: dict[str, Any],
-                geometry: str) -> list[str]:
+                geometry: str, avoid_edges: bool = False) -> list[str]:
     """The mapnik symbolizers of one rule (constant values only)."""
     if kind == "fill":
         out = [_tag("PolygonSymbolizer", fill=paint.get("fill-color", "#000000"),
@@ -96,14 +96,15 @@ def symbolizers(kind: str, paint: dict[str, Any], layout: dict[str, Any],
                      stroke_width=float(paint.get("circle-stroke-width", 0.0)),
                      allow_overlap="true", ignore_placement="true", placement="point")]
     if kind == "symbol":
-        return _symbol(paint, layout, geometry)
+        return _symbol(paint, layout, geometry, avoid_edges)
     if kind == "raster":
         return [_tag("RasterSymbolizer", opacity=float(paint.get("raster-opacity", 1.0)),
                      scaling="bilinear")]
     raise InvalidParameter("不支持的样式图层类型", "unsupported style layer type", {"type": kind})
 
 
-def _symbol(paint: dict[str, Any], layout: dict[str, Any], geometry: str) -> list[str]:
+def _symbol(paint: dict[str, Any], layout: dict[str, Any], geometry: str,
+            avoid_edges: bool) -> list[str]:
     text = ex.text_of(layout.get("text-field"))
     icon = layout.get("icon-image")
     if text is None and not icon:
@@ -117,7 +118,7 @@ def _symbol(paint: dict[str, Any], layout: dict[str, Any], geometry: str) -> lis
         face_name=font if font in FONTS else palette.FONT, size=size,
         fill=paint.get("text-color", "#000000"), halo_fill=paint.get("text-halo-color"),
         halo_radius=float(paint.get("text-halo-width", 0.0)) or None, placement=placement,
-        margin=2.0, avoid_edges="false")
+        margin=2.0, avoid_edges="true" if avoid_edges else "false")
     if line:
         common.update(spacing=float(layout.get("symbol-spacing", 250.0)),
                       max_char_angle_delta=float(layout.get("text-max-angle", 45.0)),
@@ -135,7 +136,7 @@ def _symbol(paint: dict[str, Any], layout: dict[str, Any], geometry: str) -> lis
 
 
 def style_xml(name: str, layer: dict[str, Any], zoom: float, geometry: str,
-              raster_colorizer: str = "") -> str:
+              raster_colorizer: str = "", avoid_edges: bool = False) -> str:
     """One `<Style>` for a style layer at `zoom` (its rules: filter × data-driven branches)."""
     paint = {k: ex.at_zoom(v, zoom) for k, v in (layer.get("paint") or {}).items()}
     layout = {k: ex.at_zoom(v, zoom) for k, v in (layer.get("layout") or {}).items()}
@@ -148,7 +149,7 @@ def style_xml(name: str, layer: dict[str, Any], zoom: float, geometry: str,
         lay = {**layout, **{k[2:]: v for k, v in values.items() if k.startswith("l:")}}
         parts = [f for f in (base_filter, flt) if f]
         condition = (f"<Filter>{escape(' and '.join(parts))}</Filter>" if parts else "")
-        body = "".join(symbolizers(layer["type"], p, lay, geometry))
+        body = "".join(symbolizers(layer["type"], p, lay, geometry, avoid_edges))
         if raster_colorizer and body.endswith("/>"):
             body = body[:-2] + ">" + raster_colorizer + "</RasterSymbolizer>"
         if body:

@@ -55,7 +55,10 @@ class MapPlan:
 def plan_map(store: VersionedStore, actor: Actor, *, style: str, layers: Sequence[str] | None,
              bbox: Sequence[float], crs: str, width: int, height: int, fmt: str,
              transparent: bool, bgcolor: str | None, as_of: int | None,
-             scale: float) -> MapPlan:
+             scale: float, buffer_px: int = BUFFER_PX, avoid_edges: bool = False) -> MapPlan:
+    """The map's mapnik layers and reads. `buffer_px` (CSS px) is the margin read around the
+    map for label placement; `avoid_edges` drops labels that would cross the map's edge (a
+    metatile is drawn with no buffer and `avoid_edges`, so no label is ever cut)."""
     srid, fmt = parse_crs(crs), image_format(fmt)
     check_size(width, height, scale)
     box = check_bbox(bbox)
@@ -65,7 +68,7 @@ def plan_map(store: VersionedStore, actor: Actor, *, style: str, layers: Sequenc
     seq = store.resolve(as_of)
     visible = {m.name: m for m in store.layers(actor)}
     chosen = style_layers_of(store, actor, style, layers, visible)
-    buffer = round(BUFFER_PX * scale)
+    buffer = round(buffer_px * scale)
     lonlat, view_lon_span = lonlat_bbox(box, srid, width, buffer)
     zoom = map_zoom(view_lon_span, width / scale)
     background = None if transparent and fmt != "jpeg" else (bgcolor or "#ffffff")
@@ -92,7 +95,8 @@ def plan_map(store: VersionedStore, actor: Actor, *, style: str, layers: Sequenc
             continue
         src = lyr["source-layer"]
         geom = visible[src].geometry_type.value if src in visible else _GEOMETRY[lyr["type"]]
-        plan.layers.append(MapLayer(name, src, None, None, style_xml(name, lyr, zoom, geom)))
+        plan.layers.append(MapLayer(name, src, None, None,
+                                    style_xml(name, lyr, zoom, geom, avoid_edges=avoid_edges)))
         plan.fields.setdefault(src, set()).update(_fields(lyr))
         plan.filters.setdefault(src, []).append(ex.at_zoom(lyr["filter"], zoom)
                                                 if "filter" in lyr else None)

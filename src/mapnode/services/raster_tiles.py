@@ -4,8 +4,9 @@ the map style by mapnode.render, natively in each grid's CRS (3857, 4490, 4326).
 Tilesets: `basemap` (天地图 vec), `labels` (cva: transparent, labels only), `imagery` (img:
 every raster layer the caller may see), or one layer: a vector layer drawn with its style
 layers of the base map on a transparent background, a raster layer drawn as itself.
-Labels are placed over a 64 px buffer around the tile (mapnode.render), so a label that
-crosses a tile edge is drawn the same way in both tiles.
+Tiles are drawn as metatiles of up to 4 × 4 (`MetaTile`): a label that crosses a tile edge is
+cut from one image on both sides, and labels are kept off the metatile's outer edge, so no
+label is ever cut. A miss stores every tile of its metatile that is not cached yet.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mapnode.styles import STYLES
 
 RASTER_FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg", "webp": "webp"}
 SCALES = (1, 2)
+META = 4  # a metatile is up to 4 × 4 tiles (1024 px, or 2048 px at scale 2)
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,46 @@ def check_scale(scale: int) -> None:
                                {"scale": scale})
 
 
+class MetaTile:
+    """Up to `META`×`META` neighbouring tiles drawn as one image, with no label buffer and
+    labels kept off its outer edge: a label crossing a tile edge inside it is cut from the
+    same image on both sides, and no label is ever cut at its edge."""
+
+    def __init__(self, store: VersionedStore, actor: Actor, ts: RasterTileset, g: Grid, z: int,
+                 x: int, y: int, fmt: str, scale: int, seq: int) -> None:
+        x0, y0 = x - x % META, y - y % META
+        self.members = [(tx, ty) for ty in range(y0, y0 + META) for tx in range(x0, x0 + META)
+                        if _in_grid(g, z, tx, ty)]
+        self.x0, self.y0 = x0, y0
+        x1 = max(tx for tx, _ in self.members)
+        y1 = max(ty for _, ty in self.members)
+        west, south, _, _ = g.bounds(z, x0, y1)
+        _, _, east, north = g.bounds(z, x1, y0)
+        self.size, self.fmt, self.transparent = TILE_SIZE * scale, fmt, ts.transparent
+        self.image = render.render_image(
+            store, actor, style=ts.style, layers=ts.layers, bbox=(west, south, east, north),
+            crs=f"EPSG:{g.srid}", width=(x1 - x0 + 1) * self.size,
+            height=(y1 - y0 + 1) * self.size, fmt=fmt, transparent=ts.transparent,
+            bgcolor=None, as_of=seq, scale=scale, buffer_px=0, avoid_edges=True)
+
+    def tile(self, tx: int, ty: int) -> tuple[bytes, bool]:
+        """(image bytes, empty) of one member; `empty` when a transparent tile shows nothing."""
+        px, py = (tx - self.x0) * self.size, (ty - self.y0) * self.size
+        view = self.image.view(px, py, self.size, self.size)
+        empty = (self.transparent and bool(view.is_solid())
+                 and self.image.get_pixel(px, py) >> 24 == 0)
+        return render.encode(view, self.fmt, self.transparent), empty
+
+
+def _in_grid(g: Grid, z: int, x: int, y: int) -> bool:
+    try:
+        g.check(z, x, y)
+    except InvalidParameter:
+        return False
+    return True
+
+
 def render_tile(store: VersionedStore, actor: Actor, ts: RasterTileset, g: Grid, z: int, x: int,
                 y: int, fmt: str, scale: int, seq: int) -> tuple[bytes, bool]:
-    """(image bytes, empty) of one tile; `empty` when a transparent tile has nothing on it."""
-    size = TILE_SIZE * scale
-    image = render.render_image(store, actor, style=ts.style, layers=ts.layers,
-                                bbox=g.bounds(z, x, y), crs=f"EPSG:{g.srid}", width=size,
-                                height=size, fmt=fmt, transparent=ts.transparent,
-                                bgcolor=None, as_of=seq, scale=scale)
-    empty = ts.transparent and bool(image.is_solid()) and image.get_pixel(0, 0) >> 24 == 0
-    return render.encode(image, fmt, ts.transparent), empty
+    """(image bytes, empty) of one tile, cut from its metatile."""
+    return MetaTile(store, actor, ts, g, z, x, y, fmt, scale, seq).tile(x, y)

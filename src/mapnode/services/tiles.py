@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,11 +34,11 @@ from mapnode.mvt import TileQuery
 from mapnode.render import MEDIA_TYPES
 from mapnode.services.raster_tiles import (
     RASTER_FORMATS,
+    MetaTile,
     cache_style,
     check_scale,
     raster_format,
     raster_tileset,
-    render_tile,
 )
 from mapnode.services.tile_cache import TileCache, TileKey, tileset_key
 from mapnode.store import VersionedStore
@@ -176,7 +176,14 @@ class TileService:
         cached = self.cache.get(key)
         if cached is not None:
             return TileResult(cached, etag_of(cached), "hit", at, immutable, public, media)
-        data, empty = render_tile(self.store, actor, ts, g, z, x, y, fmt, scale, at)
+        meta = MetaTile(self.store, actor, ts, g, z, x, y, fmt, scale, at)
+        for tx, ty in meta.members:  # the neighbours not cached yet, from the same image
+            other = replace(key, x=tx, y=ty)
+            if (tx, ty) != (x, y) and self.cache.get(other) is None:
+                data, empty = meta.tile(tx, ty)
+                if not empty:
+                    self.cache.put(other, data, self.store, at, list(ts.depends_on), g)
+        data, empty = meta.tile(x, y)
         if empty:
             return TileResult(data, etag_of(data), "empty", at, immutable, public, media)
         self.cache.put(key, data, self.store, at, list(ts.depends_on), g)

@@ -33,7 +33,8 @@ async function main() {
     getJSON("/api/layers").then((b) => b.layers),
   ]);
   await loadStyles(layers);
-  const view = location.hash.includes("map=") ? null : viewFromLog(log);
+  const home = viewFromLog(log);
+  const view = location.hash.includes("map=") ? null : home;
   const map = createMap("map", { state: { base: "vector", labels: true, datetime: null }, view, hash: true });
   window.mapnode = { boot, map, layers, log, ready: false, idleMs: null };
   map.once("idle", () => {
@@ -62,7 +63,7 @@ async function main() {
     history: initHistory(map, log),
     layersPanel: initLayers(map, layers, { imagery: hasImagery() }),
   });
-  const resources = initResources(layers);
+  const resources = initResources(layers, { home: home?.center });
   window.mapnode.resources = resources;
   for (const b of document.querySelectorAll("[data-view]")) b.addEventListener("click", () => showView(b.dataset.view, map, resources));
   onLang(() => { window.mapnode.history.render(); resources.render(); });

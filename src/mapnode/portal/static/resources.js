@@ -10,7 +10,7 @@ const GRIDS = ["w", "c"];
 const DOWNLOADS = [["geojson", "GeoJSON", "geojson"], ["gpkg", "GeoPackage", "gpkg"],
   ["shp", "Shapefile (zip)", "zip"], ["csv", "CSV", "csv"]];
 
-export function initResources(layers) {
+export function initResources(layers, { home = null } = {}) {
   const origin = location.origin;
   const services = boot.services;
   let extents = null, opened = false;
@@ -51,7 +51,7 @@ export function initResources(layers) {
 
   function thumbnail(bbox, m) {
     if (bbox && services.wms && (m.kind === "raster" || m.geometry_type !== "none")) {
-      const [x0, y0, x1, y1] = squareish(bbox);
+      const [x0, y0, x1, y1] = squareish(preview(bbox, m));
       const src = `/wms?${new URLSearchParams({ SERVICE: "WMS", VERSION: "1.3.0", REQUEST: "GetMap",
         LAYERS: m.name, STYLES: "", CRS: "CRS:84", BBOX: [x0, y0, x1, y1].map((v) => v.toFixed(5)).join(","),
         WIDTH: "256", HEIGHT: "192", FORMAT: "image/png" })}`;
@@ -70,6 +70,15 @@ export function initResources(layers) {
     return `<svg class="thumb" viewBox="0 0 128 96" role="img" aria-label="${esc(bbox.map((v) => v.toFixed(3)).join(", "))}">`
       + `<g stroke="#c8d3dd" stroke-width="0.5">${grid.join("")}</g>`
       + `<rect x="${r[0].toFixed(1)}" y="${r[1].toFixed(1)}" width="${r[2].toFixed(1)}" height="${r[3].toFixed(1)}" fill="#1f6feb33" stroke="#1f6feb"/></svg>`;
+  }
+
+  /** Where a thumbnail looks: near the portal's home view when the layer covers it (detail a
+   * style draws at street scale), else the whole extent. */
+  function preview(bbox, m) {
+    if (!home || home[0] < bbox[0] || home[0] > bbox[2] || home[1] < bbox[1] || home[1] > bbox[3]) return bbox;
+    const span = { point: 0.008, polygon: 0.02 }[m.geometry_type] ?? 0.06; // styles draw points late
+    const w = Math.min(bbox[2] - bbox[0], span), h = Math.min(bbox[3] - bbox[1], span * 0.75);
+    return [home[0] - w / 2, home[1] - h / 2, home[0] + w / 2, home[1] + h / 2];
   }
 
   /** The bbox widened to a 4:3 frame with a margin (plate carrée, as the thumbnail's CRS). */

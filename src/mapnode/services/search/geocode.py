@@ -109,6 +109,12 @@ def geocode(gz: Gazetteer, searcher: Searcher, actor: Actor, text: str) -> Geoco
             return _result("poi", conf * MATCH_FACTOR[whole.match], whole, parsed)
     if poi:
         hit = find(poi, POI)
+        if hit is not None and hit.match not in ("exact", "alias") and not road:
+            # a road (or bridge) named exactly so beats a place whose name only starts so
+            # (西兴大桥 is the bridge, not 西兴大桥换乘点…自行车租赁点)
+            named = find(poi, ROAD)
+            if named is not None and named.match in ("exact", "alias"):
+                return _result("road", conf * MATCH_FACTOR[named.match], named, parsed)
         if hit is not None:
             return _result("poi", conf * MATCH_FACTOR[hit.match], hit, parsed)
     if road and door:
