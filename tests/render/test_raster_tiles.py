@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from mapnode.grids import grid
 from mapnode.model import Actor, Changeset
+from mapnode.services.raster_tiles import META
 from mapnode.services.tile_cache import MARGIN_PX
 from mapnode.services.tiles import TileService
 from tests.render.conftest import GOV_KEY, City
@@ -193,20 +194,25 @@ def test_world_crs84_quad_tiles_are_drawn_in_lonlat(client: TestClient) -> None:
 
 @pytest.mark.parametrize("tms", ["w", "c"])
 def test_labels_continue_across_tile_edges(client: TestClient, tms: str) -> None:
-    """Where a label touches a tile's right or bottom edge, the neighbour goes on with it
-    (metatiles): label pixels on one side of every edge have label pixels beside them."""
+    """Where a label touches a tile's right or bottom edge, the neighbour goes on with it:
+    always inside a metatile (one image cut in two); across a metatile's edge labels are kept
+    off it (mapnik's avoid-edges), except the text under a POI icon, which mapnik's shield
+    placement does not check, so a few such pixels may be cut there."""
     g, z = grid(tms), 16
     cx, cy = g.tile_of(120.1625, 30.2575, z)  # 湖滨: dense road and POI labels
     got = {(x, y): rgba(client.get(f"/tiles/labels/{tms}/{z}/{x}/{y}.png").content)[..., 3]
            for x in range(cx - 2, cx + 2) for y in range(cy - 2, cy + 2)}
-    edge = near = 0
+    counts = {True: [0, 0], False: [0, 0]}  # inside a metatile? → [edge, near]
     for (x, y), alpha in got.items():
-        for other, mine, theirs in ((got.get((x + 1, y)), alpha[:, -1], "left"),
-                                    (got.get((x, y + 1)), alpha[-1, :], "top")):
+        for other, mine, theirs, inside in (
+                (got.get((x + 1, y)), alpha[:, -1], "left", (x + 1) % META != 0),
+                (got.get((x, y + 1)), alpha[-1, :], "top", (y + 1) % META != 0)):
             if other is None:
                 continue
             side = other[:, 0] if theirs == "left" else other[0, :]
             beside = (side > 0) | np.roll(side > 0, 1) | np.roll(side > 0, -1)
-            edge += int((mine > 128).sum())
-            near += int(((mine > 128) & beside).sum())
-    assert edge > 20 and near >= 0.97 * edge, (near, edge)
+            counts[inside][0] += int((mine > 128).sum())
+            counts[inside][1] += int(((mine > 128) & beside).sum())
+    (edge, near), (outer, outer_near) = counts[True], counts[False]
+    assert edge > 20 and near >= 0.99 * edge, counts  # a glyph may end exactly at the edge
+    assert near + outer_near >= 0.9 * (edge + outer), counts
