@@ -8,7 +8,11 @@ reports what QGIS saw; the pytest side asserts on it. Kinds:
 - `raster` (WMS or WMTS through the `wms` provider): validity, the CRSs QGIS offers, the layer's
   extent, then a render with QgsMapSettings + QgsMapRendererParallelJob in `crs` over the
   lon/lat box `bbox`, saved as `{out_dir}/{name}.png`, with the pixel of each named lon/lat
-  point in `points` and the renderer's errors;
+  point in `points` and the renderer's errors; with `wmst` (a layer name) the layer is added
+  as a WMS-T layer the way the Add WMS dialog does and `time` (ISO instant) renders the map
+  at that time through the temporal map settings; `legend` fetches the legend graphic;
+- `identify`: QGIS's Identify tool on a WMS layer at the lon/lat `point` (GetFeatureInfo
+  in each of `formats`: feature = GML, html, text): the features' attributes or the text;
 - `vector` (WFS or OAPIF providers): validity, feature count, fields, the features whose
   `key` field has one of `values` (attributes and lon/lat bounds of the geometry), the
   number of features read by iterating the whole layer (paging included), and the `key`
@@ -27,12 +31,14 @@ import time
 import traceback
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from qgis.core import (
     Qgis,
     QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
+    QgsDateTimeRange,
     QgsFeatureRequest,
     QgsMapRendererParallelJob,
     QgsMapSettings,
@@ -40,12 +46,14 @@ from qgis.core import (
     QgsNetworkRequestParameters,
     QgsPointXY,
     QgsProject,
+    QgsRaster,
     QgsRasterLayer,
     QgsRectangle,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtCore import QDateTime, QEventLoop, QSize, Qt, QTimer, QUrl
 from qgis.PyQt.QtGui import QColor
+from qgis.PyQt.QtNetwork import QNetworkRequest
 
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4490")
 
@@ -59,12 +67,47 @@ def _value(v: Any) -> Any:
     return str(v)
 
 
+def legend_size(provider: Any, settings: QgsMapSettings) -> list[int] | str:
+    """The legend graphic QGIS fetches for its layer panel: [width, height] or the error."""
+    fetcher = provider.getLegendGraphicFetcher(settings)
+    if fetcher is None:
+        return "no legend fetcher"
+    got: dict[str, Any] = {}
+    loop = QEventLoop()
+    fetcher.finish.connect(lambda image: (got.update(image=image), loop.quit()))
+    fetcher.error.connect(lambda message: (got.update(error=message), loop.quit()))
+    QTimer.singleShot(30_000, loop.quit)
+    fetcher.start()
+    if not got:
+        loop.exec_()
+    if "image" in got:
+        return [got["image"].width(), got["image"].height()]
+    return str(got.get("error", "timeout"))
+
+
+def wmst_uri(uri: str, layer: str) -> str:
+    """The URI QGIS's Add WMS dialog makes for a layer with a time dimension: the layer's
+    `Dimension name="time"` extent from GetCapabilities, and the provider as time source."""
+    base = next(p.split("=", 1)[1] for p in uri.split("&") if p.startswith("url="))
+    request = QNetworkRequest(QUrl(base + "?SERVICE=WMS&REQUEST=GetCapabilities"))
+    body = bytes(QgsNetworkAccessManager.instance().blockingGet(request).content())
+    ns = "{http://www.opengis.net/wms}"
+    for el in ElementTree.fromstring(body).iter(f"{ns}Layer"):
+        if el.findtext(f"{ns}Name") == layer:
+            extent = next(d.text for d in el.findall(f"{ns}Dimension") if d.get("name") == "time")
+            return (f"{uri}&type=wmst&allowTemporalUpdates=true&temporalSource=provider"
+                    f"&timeDimensionExtent={extent}")
+    raise LookupError(f"layer {layer} not in the capabilities")
+
+
 def raster(check: dict[str, Any], out_dir: Path) -> dict[str, Any]:
-    layer = QgsRasterLayer(check["uri"], check["name"], "wms")
+    uri = wmst_uri(check["uri"], check["wmst"]) if "wmst" in check else check["uri"]
+    layer = QgsRasterLayer(uri, check["name"], "wms")
     facts: dict[str, Any] = {"valid": layer.isValid()}
     if not layer.isValid():
         facts["error"] = layer.error().summary()
         return facts
+    provider = layer.dataProvider()
     facts["crs"] = layer.crs().authid()
     to_lonlat = QgsCoordinateTransform(layer.crs(), WGS84, QgsProject.instance())
     e = to_lonlat.transformBoundingBox(layer.extent())
@@ -78,6 +121,13 @@ def raster(check: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     settings.setOutputSize(QSize(*check.get("size", (512, 512))))
     settings.setBackgroundColor(QColor(255, 255, 255, 0))
     settings.setExtent(to_map.transformBoundingBox(QgsRectangle(lon0, lat0, lon1, lat1)))
+    capabilities = provider.temporalCapabilities()
+    facts["temporal"] = bool(capabilities and capabilities.hasTemporalCapabilities())
+    if "time" in check:  # the map at a past instant, as QGIS's temporal controller asks
+        at = QDateTime.fromString(check["time"], Qt.ISODate)
+        settings.setIsTemporal(True)
+        settings.setTemporalRange(QgsDateTimeRange(at, at))
+    facts["legend"] = legend_size(provider, settings) if check.get("legend") else None
     started = time.monotonic()
     job = QgsMapRendererParallelJob(settings)
     job.start()
@@ -94,6 +144,42 @@ def raster(check: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     for label, (lon, lat) in check.get("points", {}).items():
         p = m2p.transform(to_map.transform(QgsPointXY(lon, lat)))
         facts["points"][label] = [round(p.x()), round(p.y())]
+    return facts
+
+
+def identify(check: dict[str, Any]) -> dict[str, Any]:
+    """QGIS's Identify tool on a WMS layer (GetFeatureInfo in each `formats`) at `point`."""
+    layer = QgsRasterLayer(check["uri"], check["name"], "wms")
+    facts: dict[str, Any] = {"valid": layer.isValid()}
+    if not layer.isValid():
+        facts["error"] = layer.error().summary()
+        return facts
+    provider = layer.dataProvider()
+    to_layer = QgsCoordinateTransform(WGS84, layer.crs(), QgsProject.instance())
+    point = to_layer.transform(QgsPointXY(*check["point"]))
+    half = check.get("half", 0.001)
+    view = to_layer.transformBoundingBox(QgsRectangle(
+        check["point"][0] - half, check["point"][1] - half,
+        check["point"][0] + half, check["point"][1] + half))
+    facts["capabilities"] = int(provider.capabilities())
+    formats = {"feature": QgsRaster.IdentifyFormatFeature,
+               "html": QgsRaster.IdentifyFormatHtml, "text": QgsRaster.IdentifyFormatText}
+    for name in check.get("formats", ["feature"]):
+        result = provider.identify(point, formats[name], view, 101, 101)
+        answer: dict[str, Any] = {"valid": result.isValid(),
+                                  "error": result.error().summary() if not result.isValid()
+                                  else ""}
+        features: list[dict[str, Any]] = []
+        texts: list[str] = []
+        for value in result.results().values():
+            if name != "feature":
+                texts.append(str(value))
+                continue
+            for store in value or []:
+                for f in store.features():
+                    features.append({n.name(): _value(f[n.name()]) for n in f.fields()})
+        answer["features"], answer["texts"] = features, texts
+        facts[name] = answer
     return facts
 
 
@@ -166,7 +252,8 @@ def main() -> int:
     checks: dict[str, Any] = {}
     for check in args["checks"]:
         try:
-            facts = (raster(check, out_dir) if check["kind"] == "raster" else vector(check))
+            facts = (raster(check, out_dir) if check["kind"] == "raster" else
+                     identify(check) if check["kind"] == "identify" else vector(check))
         except Exception:  # reported to the test, which fails on it
             facts = {"valid": False, "error": traceback.format_exc()}
         app.processEvents()

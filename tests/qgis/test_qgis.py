@@ -7,6 +7,7 @@ assert on the facts it reports. Images: `artifacts/qgis/{backend}-{check}.png`."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +18,7 @@ from PIL import Image
 
 from mapnode.model import Actor
 from mapnode.styles.palette import WATER
+from tests.support import qgis as qgis_support
 from tests.support.browser import DemoServer
 from tests.support.qgis import run_qgis
 from tests.wms.conftest import LAKE_POINT, LAND_POINT
@@ -32,8 +34,9 @@ LAKE_NAME = "西湖"
 POLYGON, MULTIPOLYGON = 3, 6
 
 
-def checks(base: str, backend: str, lake_ids: list[str]) -> list[dict[str, Any]]:
-    """What QGIS is asked to do, with the URIs its "Add layer" dialogs would make."""
+def checks(base: str, backend: str, lake_ids: list[str], past: str) -> list[dict[str, Any]]:
+    """What QGIS is asked to do, with the URIs its "Add layer" dialogs would make; `past` is
+    an instant when the demo store held the roads but not yet the water."""
     capabilities = quote("SERVICE=WMTS&REQUEST=GetCapabilities", safe="=")
     raster = {"kind": "raster", "bbox": VIEW, "points": POINTS}
     vector = {"kind": "vector", "key": KEY, "values": lake_ids, "bbox": FEATURE_BOX}
@@ -42,6 +45,12 @@ def checks(base: str, backend: str, lake_ids: list[str]) -> list[dict[str, Any]]
          "uri": f"crs=EPSG:4490&format=image/png&layers=basemap&styles=&url={base}/wms"},
         {**raster, "name": f"{backend}-wms-3857", "crs": "EPSG:3857",
          "uri": f"crs=EPSG:3857&format=image/png&layers=basemap&styles=&url={base}/wms"},
+        {**raster, "name": f"{backend}-wms-past", "crs": "EPSG:4490", "wmst": "basemap",
+         "time": past, "legend": True,
+         "uri": f"crs=EPSG:4490&format=image/png&layers=basemap&styles=&url={base}/wms"},
+        {"kind": "identify", "name": f"{backend}-identify", "point": LAKE_POINT,
+         "formats": ["feature", "html"],
+         "uri": f"crs=EPSG:4490&format=image/png&layers={LAYER}&styles=&url={base}/wms"},
         {**raster, "name": f"{backend}-wmts-c", "crs": "EPSG:4490",
          "uri": ("crs=EPSG:4490&format=image/png&layers=vec&styles=default&tileMatrixSet=c"
                  f"&url={base}/vec_c/wmts?{capabilities}")},
@@ -64,11 +73,22 @@ def qgis(demo_server: DemoServer, tmp_path_factory: pytest.TempPathFactory,
             if f.properties.get("name") == LAKE_NAME]
     assert lake
     before = len(demo_server.process.statuses())
-    facts = run_qgis({"checks": checks(demo_server.url, demo_server.backend, lake)},
+    facts = run_qgis({"checks": checks(demo_server.url, demo_server.backend, lake,
+                                       _before_water(demo_server))},
                      tmp_path_factory.mktemp("qgis-home"))
     facts["checks"] = {k.split("-", 1)[1]: v for k, v in facts["checks"].items()}
     yield demo_server, facts
     assert not [s for s in demo_server.process.statuses()[before:] if s >= 500]
+
+
+def _before_water(server: DemoServer) -> str:
+    """A whole second (QGIS sends seconds) after the roads were loaded, before the water."""
+    log = server.store.log(Actor.system())
+    roads = next(e for e in log if "roads" in e.layers)
+    water = next(e for e in log if "water" in e.layers)
+    at = roads.time.replace(microsecond=0) + timedelta(seconds=1)
+    assert roads.seq < water.seq and at < water.time, "the demo loads roads, then water"
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _image(facts: dict[str, Any]) -> Image.Image:
@@ -93,6 +113,33 @@ def test_wms_renders_west_lake(qgis: tuple[DemoServer, dict[str, Any]], crs: str
         assert all("BBOX=30.2" in u for u in maps)
     lon0, lat0, lon1, lat1 = wms["extent_lonlat"]
     assert lon0 < VIEW[0] and lat0 < VIEW[1] and lon1 > VIEW[2] and lat1 > VIEW[3]
+
+
+def test_wms_time_through_the_temporal_controller(qgis: tuple[DemoServer, dict[str, Any]],
+                                                   ) -> None:
+    """Added as WMS-T (the layer's time dimension), rendered at an instant before the water
+    was loaded: the roads are there, West Lake is not; the legend graphic comes too."""
+    _, facts = qgis
+    past = facts["checks"]["wms-past"]
+    assert past["temporal"] is True
+    image = _image(past)
+    assert not close(image.getpixel(tuple(past["points"]["lake"])), rgb(WATER), 16)
+    assert [u for u in facts["requests"] if "REQUEST=GetMap" in u and "&TIME=" in u]
+    assert isinstance(past["legend"], list) and min(past["legend"]) >= 16
+
+
+def test_identify_reads_feature_info(qgis: tuple[DemoServer, dict[str, Any]]) -> None:
+    """QGIS's Identify tool on the WMS water layer at West Lake: GetFeatureInfo as GML gives
+    the feature with the store's attributes; HTML gives the page."""
+    server, facts = qgis
+    found = facts["checks"]["identify"]
+    assert found["valid"], found.get("error")
+    _, _, lake, _ = _expected(server)
+    assert found["feature"]["valid"] and found["html"]["valid"]
+    want = [w["properties"] for w in lake.values()]
+    got = [{n: f.get(n) for n in want[0]} for f in found["feature"]["features"]]
+    assert got and all(g in want for g in got)
+    assert LAKE_NAME in "".join(found["html"]["texts"])
 
 
 @pytest.mark.parametrize("grid", ["c", "3857"])
@@ -154,6 +201,15 @@ def test_qgis_logs_no_provider_errors(qgis: tuple[DemoServer, dict[str, Any]]) -
 
 def test_images_are_kept_as_artifacts(qgis: tuple[DemoServer, dict[str, Any]]) -> None:
     _, facts = qgis
-    for check in ("wms-4490", "wms-3857", "wmts-c", "wmts-3857"):
+    for check in ("wms-4490", "wms-3857", "wms-past", "wmts-c", "wmts-3857"):
         path = Path(facts["checks"][check]["image"])
         assert path.parent.parts[-2:] == ("artifacts", "qgis") and path.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("python", ["/nonexistent/python3", "/bin/false"])
+def test_missing_qgis_fails_with_what_to_install(monkeypatch: pytest.MonkeyPatch,
+                                                 python: str) -> None:
+    """No Debian Python, or one where `import qgis.core` fails: the tests fail, never skip."""
+    monkeypatch.setattr(qgis_support, "PYTHON", Path(python))
+    with pytest.raises(pytest.fail.Exception, match="qgis python3-qgis qgis-providers"):
+        qgis_support.require_qgis()
