@@ -24,6 +24,10 @@ from tests.support.qgis import run_qgis
 from tests.wms.conftest import LAKE_POINT, LAND_POINT
 from tests.wms.test_getmap import close, rgb
 
+# one worker runs every QGIS test (scripts/test uses --dist loadgroup): the module's QGIS run
+# per backend (~45 s) is then made once, not once per worker
+pytestmark = pytest.mark.xdist_group("qgis")
+
 VIEW = (120.12, 30.225, 120.17, 30.27)  # lon/lat around 西湖
 FEATURE_BOX = (120.1, 30.2, 120.2, 30.3)  # 141 water polygons
 POINTS = {"lake": LAKE_POINT, "land": LAND_POINT}
@@ -100,13 +104,16 @@ def _image(facts: dict[str, Any]) -> Image.Image:
     return image
 
 
+def _water_at(facts: dict[str, Any], point: str) -> bool:
+    """Whether the rendered image has the water colour at a named point."""
+    return close(_image(facts).getpixel(tuple(facts["points"][point])), rgb(WATER), 16)
+
+
 @pytest.mark.parametrize("crs", ["4490", "3857"])
 def test_wms_renders_west_lake(qgis: tuple[DemoServer, dict[str, Any]], crs: str) -> None:
     _, facts = qgis
     wms = facts["checks"][f"wms-{crs}"]
-    image = _image(wms)
-    assert close(image.getpixel(tuple(wms["points"]["lake"])), rgb(WATER))
-    assert not close(image.getpixel(tuple(wms["points"]["land"])), rgb(WATER), 16)
+    assert _water_at(wms, "lake") and not _water_at(wms, "land")
     maps = [u for u in facts["requests"] if "REQUEST=GetMap" in u and f"EPSG:{crs}" in u]
     assert maps and all("VERSION=1.3.0" in u for u in maps)
     if crs == "4490":  # WMS 1.3.0 in EPSG:4490 is lat/lon: QGIS sends the box that way
@@ -122,8 +129,7 @@ def test_wms_time_through_the_temporal_controller(qgis: tuple[DemoServer, dict[s
     _, facts = qgis
     past = facts["checks"]["wms-past"]
     assert past["temporal"] is True
-    image = _image(past)
-    assert not close(image.getpixel(tuple(past["points"]["lake"])), rgb(WATER), 16)
+    assert not _water_at(past, "lake")
     assert [u for u in facts["requests"] if "REQUEST=GetMap" in u and "&TIME=" in u]
     assert isinstance(past["legend"], list) and min(past["legend"]) >= 16
 
@@ -146,9 +152,7 @@ def test_identify_reads_feature_info(qgis: tuple[DemoServer, dict[str, Any]]) ->
 def test_wmts_renders_west_lake(qgis: tuple[DemoServer, dict[str, Any]], grid: str) -> None:
     _, facts = qgis
     wmts = facts["checks"][f"wmts-{grid}"]
-    image = _image(wmts)
-    assert close(image.getpixel(tuple(wmts["points"]["lake"])), rgb(WATER))
-    assert not close(image.getpixel(tuple(wmts["points"]["land"])), rgb(WATER), 16)
+    assert _water_at(wmts, "lake") and not _water_at(wmts, "land")
     matrix_set = "TILEMATRIXSET=c&" if grid == "c" else "TILEMATRIXSET=WebMercatorQuad&"
     tiles = [u for u in facts["requests"] if "REQUEST=GetTile" in u and matrix_set in u]
     assert len(tiles) >= 4
