@@ -219,6 +219,12 @@ def vector(check: dict[str, Any]) -> dict[str, Any]:
                 "bounds": [b.xMinimum(), b.yMinimum(), b.xMaximum(), b.yMaximum()],
                 "area": g.area(), "valid_geometry": not g.isNull()}
     facts["read_s"] = round(time.monotonic() - started, 2)
+    if "subset" in check:  # the layer's filter (Query Builder): QGIS sends it to the server
+        facts["subset_ok"] = layer.setSubsetString(check["subset"])
+        facts["subset_ids"] = sorted(str(_value(f[key])) for f in layer.getFeatures()
+                                     ) if key else None
+        facts["subset_count"] = layer.featureCount()
+        layer.setSubsetString("")
     if "bbox" in check:  # a filter rectangle, as QGIS asks when it draws a view
         to_layer = QgsCoordinateTransform(WGS84, layer.crs(), QgsProject.instance())
         rect = to_layer.transformBoundingBox(QgsRectangle(*check["bbox"]))

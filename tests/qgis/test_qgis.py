@@ -34,6 +34,7 @@ POINTS = {"lake": LAKE_POINT, "land": LAND_POINT}
 LAYER = "water"  # 2,721 polygons; `osm_id` identifies them for the comparison
 KEY = "osm_id"
 LAKE_NAME = "西湖"
+SUBSET = "\"fclass\" = 'river'"  # a layer filter QGIS sends to the WFS as an FES filter
 # QgsWkbTypes: the vector layer's declared type must be what its features are
 POLYGON, MULTIPOLYGON = 3, 6
 
@@ -49,6 +50,8 @@ def checks(base: str, backend: str, lake_ids: list[str], past: str) -> list[dict
          "uri": f"crs=EPSG:4490&format=image/png&layers=basemap&styles=&url={base}/wms"},
         {**raster, "name": f"{backend}-wms-3857", "crs": "EPSG:3857",
          "uri": f"crs=EPSG:3857&format=image/png&layers=basemap&styles=&url={base}/wms"},
+        {**raster, "name": f"{backend}-wms-4549", "crs": "EPSG:4549",
+         "uri": f"crs=EPSG:4549&format=image/png&layers=basemap&styles=&url={base}/wms"},
         {**raster, "name": f"{backend}-wms-past", "crs": "EPSG:4490", "wmst": "basemap",
          "time": past, "legend": True,
          "uri": f"crs=EPSG:4490&format=image/png&layers=basemap&styles=&url={base}/wms"},
@@ -61,7 +64,7 @@ def checks(base: str, backend: str, lake_ids: list[str], past: str) -> list[dict
         {**raster, "name": f"{backend}-wmts-3857", "crs": "EPSG:3857",
          "uri": ("crs=EPSG:3857&format=image/png&layers=basemap&styles=default"
                  f"&tileMatrixSet=WebMercatorQuad&url={base}/wmts?{capabilities}")},
-        {**vector, "name": f"{backend}-wfs", "provider": "WFS",
+        {**vector, "name": f"{backend}-wfs", "provider": "WFS", "subset": SUBSET,
          "uri": (f"url='{base}/wfs' typename='mapnode:{LAYER}' version='2.0.0' "
                  "srsname='EPSG:4490'")},
         {**vector, "name": f"{backend}-oapif", "provider": "OAPIF",
@@ -109,7 +112,7 @@ def _water_at(facts: dict[str, Any], point: str) -> bool:
     return close(_image(facts).getpixel(tuple(facts["points"][point])), rgb(WATER), 16)
 
 
-@pytest.mark.parametrize("crs", ["4490", "3857"])
+@pytest.mark.parametrize("crs", ["4490", "3857", "4549"])
 def test_wms_renders_west_lake(qgis: tuple[DemoServer, dict[str, Any]], crs: str) -> None:
     _, facts = qgis
     wms = facts["checks"][f"wms-{crs}"]
@@ -118,6 +121,8 @@ def test_wms_renders_west_lake(qgis: tuple[DemoServer, dict[str, Any]], crs: str
     assert maps and all("VERSION=1.3.0" in u for u in maps)
     if crs == "4490":  # WMS 1.3.0 in EPSG:4490 is lat/lon: QGIS sends the box that way
         assert all("BBOX=30.2" in u for u in maps)
+    if crs == "4549":  # and Gauss-Krüger CM 120°E northing first (~3,345 km north)
+        assert all("BBOX=334" in u for u in maps)
     lon0, lat0, lon1, lat1 = wms["extent_lonlat"]
     assert lon0 < VIEW[0] and lat0 < VIEW[1] and lon1 > VIEW[2] and lat1 > VIEW[3]
 
@@ -193,6 +198,11 @@ def test_vector_layer_equals_the_store(qgis: tuple[DemoServer, dict[str, Any]],
     assert layer["bbox_ids"] == inside and len(inside) > 100
     assert layer["feature_wkb_types"] == [layer["wkb_type"]]
     assert layer["wkb_type"] in (POLYGON, MULTIPOLYGON)
+    if provider == "wfs":  # the layer filter became an FES filter on the server
+        rivers = sorted(str(f.properties[KEY]) for f in server.store.features(
+            Actor.system(), LAYER) if f.properties.get("fclass") == "river")
+        assert layer["subset_ok"] and layer["subset_ids"] == rivers and len(rivers) > 100
+        assert [u for u in facts["requests"] if "&FILTER=" in u and "river" in u]
 
 
 def test_qgis_logs_no_provider_errors(qgis: tuple[DemoServer, dict[str, Any]]) -> None:
