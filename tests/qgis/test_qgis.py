@@ -1,8 +1,9 @@
 """QGIS (PyQGIS 3.22, headless) as a real client of `mapnode serve` on the demo data, on both
-backends: WMS 1.3.0 rendered in EPSG:4490 and 3857, WFS 2.0 and OGC API Features read through
-QGIS's WFS and OAPIF providers, WMTS in the 天地图 `c` grid and Web Mercator through the `wms`
-provider. One QGIS run per backend does every check (`tests/qgis/qgis_client.py`); the tests
-assert on the facts it reports. Images: `artifacts/qgis/{backend}-{check}.png`."""
+backends: WMS 1.3.0 rendered in EPSG:4490, 3857 and 4549 and as WMS-T at a past instant,
+Identify (GetFeatureInfo), WFS 2.0 / 1.1.0 and OGC API Features read through QGIS's WFS and
+OAPIF providers, WMTS in the 天地图 `c` grid and Web Mercator through the `wms` provider.
+One QGIS run per backend does every check (`tests/qgis/qgis_client.py`); the tests assert on
+the facts it reports. Images: `artifacts/qgis/{backend}-{check}.png`."""
 
 from __future__ import annotations
 
@@ -66,6 +67,9 @@ def checks(base: str, backend: str, lake_ids: list[str], past: str) -> list[dict
                  f"&tileMatrixSet=WebMercatorQuad&url={base}/wmts?{capabilities}")},
         {**vector, "name": f"{backend}-wfs", "provider": "WFS", "subset": SUBSET,
          "uri": (f"url='{base}/wfs' typename='mapnode:{LAYER}' version='2.0.0' "
+                 "srsname='EPSG:4490'")},
+        {**vector, "name": f"{backend}-wfs11", "provider": "WFS",
+         "uri": (f"url='{base}/wfs' typename='mapnode:{LAYER}' version='1.1.0' "
                  "srsname='EPSG:4490'")},
         {**vector, "name": f"{backend}-oapif", "provider": "OAPIF",
          "uri": f"url='{base}/ogcapi' typename='{LAYER}'"},
@@ -177,7 +181,7 @@ def _expected(server: DemoServer) -> tuple[int, list[str], dict[str, dict[str, A
                  "bounds": list(f.geometry.bounds)} for k, f in lake.items()}, inside)
 
 
-@pytest.mark.parametrize("provider", ["wfs", "oapif"])
+@pytest.mark.parametrize("provider", ["wfs", "wfs11", "oapif"])
 def test_vector_layer_equals_the_store(qgis: tuple[DemoServer, dict[str, Any]],
                                        provider: str) -> None:
     """Feature count, fields, every page read, West Lake's attributes and position (axis
