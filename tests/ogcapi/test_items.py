@@ -154,6 +154,22 @@ def test_datetime_reads_the_data_as_it_was(served: Served) -> None:
     assert z.json()["numberMatched"] == len(hz.roads().rows)
 
 
+def test_every_field_is_a_property_even_when_empty(served: Served) -> None:
+    """QGIS's OAPIF provider takes a layer's fields from the features of the first page: a
+    field left out when empty (most roads have no `name`) was missing from the layer."""
+    meta = served.store.layer(Actor.system(), "roads")
+    page = served.client.get(ITEMS, params={"limit": 50}).json()["features"]
+    assert all(list(f["properties"]) == list(meta.fields) for f in page)
+    unnamed = next(f for f in served.store.features(Actor.system(), "roads")
+                   if f.properties.get("name") is None)
+    one = served.client.get(f"{ITEMS}/{unnamed.fid}").json()
+    assert list(one["properties"]) == list(meta.fields) and one["properties"]["name"] is None
+    assert {k: v for k, v in one["properties"].items() if v is not None} == {
+        k: v for k, v in unnamed.properties.items() if v is not None}
+    html = served.client.get(f"{ITEMS}/{unnamed.fid}", params={"f": "html"}).text
+    assert "None" not in html
+
+
 def test_single_item_links_and_404(served: Served) -> None:
     body = served.client.get(f"{ITEMS}/{served.renamed}").json()
     assert body["id"] == served.renamed and body["type"] == "Feature"

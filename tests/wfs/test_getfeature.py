@@ -38,8 +38,8 @@ def test_gml32_collection_holds_every_current_feature(served: Served) -> None:
 
 def test_default_crs_is_cgcs2000_lat_lon(served: Served) -> None:
     doc = xml(served.get(**GF20, TYPENAMES="roads", RESOURCEID=f"roads.{served.renamed}"))
-    line = doc.find(".//gml:LineString", NS)
-    assert line.get("srsName") == "urn:ogc:def:crs:EPSG::4490"
+    assert doc.find(".//gml:MultiCurve", NS).get("srsName") == "urn:ogc:def:crs:EPSG::4490"
+    line = doc.find(".//gml:MultiCurve/gml:curveMember/gml:LineString", NS)
     values = [float(v) for v in line.findtext("gml:posList", namespaces=NS).split()]
     stored = served.store.feature(Actor.system(), "roads", served.renamed).geometry
     x, y = stored.coords[0]
@@ -210,7 +210,8 @@ def test_get_property_value(served: Served) -> None:
     assert doc.get("numberMatched") == str(served.store.count(Actor.system(), "roads"))
     doc = xml(served.get(SERVICE="WFS", VERSION="2.0.0", REQUEST="GetPropertyValue",
                          RESOURCEID=f"roads.{served.renamed}", VALUEREFERENCE="geometry"))
-    assert doc.find("wfs:member/gml:LineString", NS) is not None
+    # a line layer's schema says MultiCurve: a single line is a MultiCurve of one member
+    assert doc.find("wfs:member/gml:MultiCurve/gml:curveMember/gml:LineString", NS) is not None
 
 
 def test_describe_feature_type_follows_the_field_schema(served: Served) -> None:
@@ -229,6 +230,27 @@ def test_describe_feature_type_follows_the_field_schema(served: Served) -> None:
                            TYPENAME="roads"))
     assert doc11.find("xsd:import", NS).get("namespace") == NS["gml311"]
     assert doc11.find("xsd:element", NS).get("substitutionGroup") == "gml:_Feature"
+
+
+@pytest.mark.parametrize("version", ["2.0.0", "1.1.0"])
+def test_a_line_layer_is_multicurve_in_the_schema_and_the_features(served: Served,
+                                                                   version: str) -> None:
+    """The schema types the layer for QGIS and GDAL, so it must fit every feature: a line
+    layer mixes LineStrings and MultiLineStrings, so it is MultiCurve and a single line is a
+    MultiCurve of one member (the schema said LineString and QGIS typed the layer so)."""
+    name = "TYPENAMES" if version == "2.0.0" else "TYPENAME"
+    schema = xml(served.get(SERVICE="WFS", VERSION=version, REQUEST="DescribeFeatureType",
+                            **{name: "mapnode:roads"}))
+    geometry = schema.find(".//xsd:element[@name='geometry']", NS)
+    assert geometry.get("type") == "gml:MultiCurvePropertyType"
+    doc = xml(served.get(SERVICE="WFS", VERSION=version, REQUEST="GetFeature",
+                         **{name: "mapnode:roads"}, COUNT="50", MAXFEATURES="50"))
+    gml = NS["gml"] if version == "2.0.0" else NS["gml311"]
+    tops = [g[0] for g in doc.iter(f"{{{NS['m']}}}geometry")]
+    assert len(tops) == 50 and {g.tag for g in tops} == {f"{{{gml}}}MultiCurve"}
+    single = [f for f in served.store.features(Actor.system(), "roads", limit=50)
+              if f.geometry.geom_type == "LineString"]
+    assert single  # the data has single lines, written as one-member MultiCurves
 
 
 def _post(served: Served, body: str):  # type: ignore[no-untyped-def]

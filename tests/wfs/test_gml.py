@@ -26,6 +26,24 @@ def _geometries() -> list[shapely.Geometry]:
 
 
 @pytest.mark.parametrize("gml", ["3.2", "3.1.1"])
+def test_multi_writes_single_parts_as_one_member_multis(gml: str) -> None:
+    crs = parse_srs("urn:ogc:def:crs:EPSG::4490", "2.0.0", "srsName")
+    lake = hz.west_lake()
+    lake = lake if lake.geom_type == "Polygon" else lake.geoms[0]
+    road = hz.roads().rows[0].geometry
+    point = hz.amenities().rows[0].geometry
+    geoms = crs.from_storage([lake, road, point])
+    writer = GmlWriter(gml, crs, geoms, multi=True)
+    want = {"MultiSurface": shapely.MultiPolygon([lake]),
+            "MultiCurve": shapely.MultiLineString([road]), "Point": point}  # points stay
+    for geom, (outer, expected) in zip(geoms, want.items(), strict=True):
+        el = etree.fromstring(f'<r xmlns:gml="{GML[gml]}">{writer.geometry(geom, "g")}</r>')[0]
+        assert etree.QName(el).localname == outer and el.get("srsName") == crs.urn
+        back = read_geometry(el, parse_srs(None, "2.0.0", "filter"), "2.0.0")
+        assert shapely.equals_exact(shapely.normalize(back), shapely.normalize(expected), 1e-8)
+
+
+@pytest.mark.parametrize("gml", ["3.2", "3.1.1"])
 @pytest.mark.parametrize("srs,version,tolerance", [
     ("urn:ogc:def:crs:EPSG::4490", "2.0.0", 1e-8),
     ("EPSG:4326", "1.1.0", 1e-8),

@@ -83,13 +83,18 @@ def collection(body: dict[str, Any], key: str) -> str:
                  "<h2>链接 / Links</h2>" + _links(body["links"]))
 
 
+def _text(value: Any) -> str:
+    """A property value as table text; an empty (null) value is an empty cell."""
+    return "" if value is None else str(value)
+
+
 def items(cid: str, body: dict[str, Any], key: str) -> str:
     feats = body["features"]
     names = list(dict.fromkeys(k for f in feats for k in f["properties"]))
     head = "".join(f"<th>{escape(n)}</th>" for n in names)
     rows = "".join(
         f"<tr><td>{_a('items/' + str(f['id']) + key, str(f['id']))}</td>"
-        + "".join(f"<td>{escape(str(f['properties'].get(n, '')))}</td>" for n in names)
+        + "".join(f"<td>{escape(_text(f['properties'].get(n)))}</td>" for n in names)
         + "</tr>" for f in feats)
     matched = body.get("numberMatched")
     count = f"{body['numberReturned']} / {matched}" if matched is not None else str(
@@ -100,7 +105,7 @@ def items(cid: str, body: dict[str, Any], key: str) -> str:
 
 
 def item(cid: str, feature: dict[str, Any], key: str) -> str:
-    rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>"
+    rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(_text(v))}</td></tr>"
                    for k, v in feature["properties"].items())
     geometry = orjson.dumps(feature["geometry"]).decode()[:4000]
     return _page(f"{cid} · {feature['id']}",

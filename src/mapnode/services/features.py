@@ -253,7 +253,7 @@ def describe(store: VersionedStore, actor: Actor, meta: LayerMeta) -> dict[str, 
 
 def items(store: VersionedStore, actor: Actor, layer: str, query: ItemsQuery) -> ItemsPage:
     """One page of a layer's features as of `query.at` (default: now)."""
-    feature_layer(store, actor, layer)
+    meta = feature_layer(store, actor, layer)
     seq = store.resolve(query.at) if query.at is not None else store.current_seq()
     found = list(store.features(actor, layer, bbox=query.bbox, intersects=query.intersects,
                                 filters=list(query.filters), as_of=seq, limit=query.limit + 1,
@@ -266,8 +266,8 @@ def items(store: VersionedStore, actor: Actor, layer: str, query: ItemsQuery) ->
                               as_of=seq)
     elif not has_next:
         matched = query.offset + len(found) if found or query.offset == 0 else None
-    return ItemsPage(geojson(found, query.crs), matched, query.offset, query.limit, has_next,
-                     query.crs, seq)
+    return ItemsPage(geojson(found, query.crs, list(meta.fields)), matched, query.offset,
+                     query.limit, has_next, query.crs, seq)
 
 
 def item(store: VersionedStore, actor: Actor, layer: str, fid: str, params: Mapping[str, str],
@@ -276,22 +276,26 @@ def item(store: VersionedStore, actor: Actor, layer: str, fid: str, params: Mapp
     check_feature_params(params)
     crs = parse_ogc_crs(params.get("crs"), "crs")
     at = parse_datetime(params["datetime"]) if "datetime" in params else None
-    feature_layer(store, actor, layer)
+    meta = feature_layer(store, actor, layer)
     if "\x00" in fid:
         raise NotFound("要素不存在", "no such feature", {"layer": layer})
     f = store.feature(actor, layer, fid, as_of=at if at is not None else None)
-    return geojson([f], crs)[0], crs
+    return geojson([f], crs, list(meta.fields))[0], crs
 
 
-def geojson(features: list[Feature], crs: OgcCrs) -> list[dict[str, Any]]:
+def geojson(features: list[Feature], crs: OgcCrs, fields: list[str]) -> list[dict[str, Any]]:
     """GeoJSON features; each geometry is an `orjson.Fragment` written by GEOS in one
     vectorised call (about 10× faster than building coordinate lists in Python), so serialise
-    with orjson."""
+    with orjson. Every field of the layer is a property, in schema order, null when empty:
+    clients that take the schema from the first page (QGIS's OAPIF provider) would otherwise
+    miss a field that happens to be empty there."""
     geoms = to_output([f.geometry for f in features], crs)
     texts = shapely.to_geojson(np.asarray(geoms, dtype=object))
+    empty = dict.fromkeys(fields)
     return [{"type": "Feature", "id": f.fid,
              "geometry": orjson.Fragment(t) if t is not None else None,
-             "properties": f.properties} for f, t in zip(features, texts, strict=True)]
+             "properties": {**empty, **f.properties}}
+            for f, t in zip(features, texts, strict=True)]
 
 
 def queryables(meta: LayerMeta) -> dict[str, Any]:

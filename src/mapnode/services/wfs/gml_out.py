@@ -3,7 +3,9 @@ text in one pass (no DOM): the writer is on the path of every GetFeature.
 
 Geometries are written in the request's srsName with its axis order; GML 3.2 gives every
 geometry a gml:id, as that version requires. Multi-part lines and polygons are MultiCurve and
-MultiSurface. A property with no value is left out (the schema has minOccurs="0").
+MultiSurface; with `multi` (line and polygon layers, whose schema declares the multi type) a
+single LineString or Polygon is written as a MultiCurve or MultiSurface of one member.
+A property with no value is left out (the schema has minOccurs="0").
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Page:
     schema_url: str
     next_url: str | None = None
     previous_url: str | None = None
+    multi: bool = False  # single lines/polygons as one-member MultiCurve/MultiSurface
 
 
 class GmlWriter:
@@ -53,8 +56,9 @@ class GmlWriter:
     """
 
     def __init__(self, gml: str, crs: WfsCrs, geoms: list[BaseGeometry | None],
-                 fields: list[str] = ()) -> None:  # type: ignore[assignment]
+                 fields: list[str] = (), multi: bool = False) -> None:  # type: ignore[assignment]
         self.v32 = gml == "3.2"
+        self.multi = multi
         self.srs = crs.urn
         arr = np.array(geoms, dtype=object)
         coords = shapely.get_coordinates(arr).round(8 if crs.epsg in (4490, 4326) else 3)
@@ -83,6 +87,11 @@ class GmlWriter:
     def _geometry(self, g: BaseGeometry, gid: str, top: bool, n: int | None = None) -> str:
         attrs = self._id(gid) + (f' srsName="{self.srs}"' if top else "")
         kind = g.geom_type
+        if top and self.multi and kind in ("LineString", "Polygon"):
+            outer, member = ("MultiCurve", "curveMember") if kind == "LineString" else (
+                "MultiSurface", "surfaceMember")
+            return (f"<gml:{outer}{attrs}><gml:{member}>{self._geometry(g, f'{gid}.1', False, n)}"
+                    f"</gml:{member}></gml:{outer}>")
         if kind == "Point":
             return f"<gml:Point{attrs}><gml:pos>{self._pos(g, n)}</gml:pos></gml:Point>"
         if kind in ("LineString", "LinearRing"):
@@ -176,7 +185,7 @@ def collection_11(page: Page, hits: bool = False) -> Iterable[str]:
 def _writer(gml: str, page: Page) -> GmlWriter:
     geoms = [g if g is not None and not g.is_empty else None for g in page.geometries] \
         if page.with_geometry else []
-    return GmlWriter(gml, page.crs, geoms, page.fields)
+    return GmlWriter(gml, page.crs, geoms, page.fields, page.multi)
 
 
 def geojson(page: Page, hits: bool = False) -> bytes:
@@ -201,9 +210,9 @@ def geojson(page: Page, hits: bool = False) -> bytes:
 
 
 def value_collection(values: list[Any], geometry: bool, crs: WfsCrs, matched: str,
-                     time_stamp: str, layer: str, fids: list[str]) -> str:
+                     time_stamp: str, layer: str, fids: list[str], multi: bool = False) -> str:
     """A WFS 2.0.0 GetPropertyValue answer: one wfs:member per value."""
-    writer = GmlWriter("3.2", crs, [v if geometry else None for v in values])
+    writer = GmlWriter("3.2", crs, [v if geometry else None for v in values], multi=multi)
     members = []
     for value, fid in zip(values, fids, strict=True):
         if value is None:

@@ -70,6 +70,16 @@ def has_geometry(meta: LayerMeta) -> bool:
     return meta.geometry_type.value != "none" and meta.kind.value != "table"
 
 
+def multi_geometry(meta: LayerMeta) -> bool:
+    """Whether GML declares and writes the layer's geometries as MultiCurve/MultiSurface.
+
+    A line or polygon layer holds single and multi-part geometries side by side, and one
+    schema type must cover both (QGIS and GDAL type the layer from DescribeFeatureType): the
+    multi type, with single parts written as a multi geometry of one member, as GeoServer does
+    for shapefiles. Point layers stay gml:Point."""
+    return has_geometry(meta) and meta.geometry_type.value in ("line", "polygon")
+
+
 def xml_fields(meta: LayerMeta) -> list[str]:
     """Fields that can be written as XML elements (others are left out of GML and schemas)."""
     return [f for f in meta.fields if is_ncname(f) and f != GEOMETRY]

@@ -1,7 +1,8 @@
 """DescribeFeatureType: an XML Schema per layer from its field schema (`LayerMeta.fields`).
 
 Element order is the order GML output uses: the geometry first, then the fields in file
-order. Every property has minOccurs="0" (features leave out empty values).
+order. Every property has minOccurs="0" (features leave out empty values). Line and polygon
+layers declare MultiCurve / MultiSurface (`names.multi_geometry`), which GML output writes.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ XSD_TYPES = {FieldType.STRING: "xsd:string", FieldType.INTEGER: "xsd:long",
              FieldType.REAL: "xsd:double", FieldType.BOOLEAN: "xsd:boolean",
              FieldType.DATE: "xsd:date", FieldType.DATETIME: "xsd:dateTime",
              FieldType.JSON: "xsd:string"}
-GEOMETRY_TYPES = {"point": "gml:PointPropertyType", "line": "gml:LineStringPropertyType",
-                  "polygon": "gml:PolygonPropertyType"}
+GEOMETRY_TYPES = {"point": "gml:PointPropertyType", "line": "gml:MultiCurvePropertyType",
+                  "polygon": "gml:MultiSurfacePropertyType"}
 GML_XSD = {"2.0.0": (GML32, "http://schemas.opengis.net/gml/3.2.1/gml.xsd",
                      "gml:AbstractFeatureType", "gml:AbstractFeature"),
            "1.1.0": (GML311, "http://schemas.opengis.net/gml/3.1.1/base/gml.xsd",

@@ -34,6 +34,7 @@ from mapnode.services.wfs.fes import FesFilter, fid_of, parse_filter
 from mapnode.services.wfs.names import (
     GEOMETRY,
     has_geometry,
+    multi_geometry,
     property_name,
     type_name,
     unknown_type,
@@ -270,7 +271,8 @@ def get_feature(ctx: Context, req: WfsRequest) -> Reply:
     geoms = out_crs.from_storage([f.geometry for f in found]) if with_geometry else \
         [None] * len(found)
     result = gml_out.Page(q.meta.name, found, geoms, fields, with_geometry, matched, now_stamp(),
-                          out_crs, schema_url(ctx, q.meta.name, req.version))
+                          out_crs, schema_url(ctx, q.meta.name, req.version),
+                          multi=multi_geometry(q.meta))
     if req.version == "2.0.0" and not hits:
         result.next_url = page_url(ctx, req, q, q.start + q.count) if more else None
         result.previous_url = page_url(ctx, req, q, max(q.start - q.count, 0)) \
@@ -294,8 +296,8 @@ def _by_id(ctx: Context, q: Query, kind: str, fields: list[str], with_geometry: 
                              out_crs, "")
         return Reply(orjson.dumps(orjson.loads(gml_out.geojson(page_))["features"][0]),
                      JSON_MEDIA)
-    body = gml_out.GmlWriter("3.2", out_crs, [geom], fields).feature(q.meta.name, f, geom,
-                                                                     with_geometry)
+    body = gml_out.GmlWriter("3.2", out_crs, [geom], fields, multi_geometry(q.meta)).feature(
+        q.meta.name, f, geom, with_geometry)
     head = (f'<{PREFIX}:{q.meta.name} xmlns:{PREFIX}="{NS}" xmlns:gml="{GML32}" '
             f'xmlns:xsi="{XSI}"')
     return Reply(('<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -339,7 +341,8 @@ def get_property_value(ctx: Context, req: WfsRequest) -> Reply:
         values = [f.properties.get(name) for f in found]
     body = gml_out.value_collection(values, name == GEOMETRY, q.crs,
                                     "unknown" if matched is None else str(matched), now_stamp(),
-                                    q.meta.name, [f.fid for f in found])
+                                    q.meta.name, [f.fid for f in found],
+                                    multi=multi_geometry(q.meta))
     return Reply(body.encode(), XML_MEDIA)
 
 
