@@ -22,9 +22,11 @@ Then, in one run:
   a comma where mapnode gets `admin=`. Both are scored on distance alone; mapnode is also shown
   with its level checked (the eval's stricter rule);
 - latency: wrk, 32 connections, over the same request lists (`limit=10`), alternating rounds:
-  p50/p99/req/s. Each server is one process: `mapnode serve` (uvicorn, 1 worker, embedded
-  store) and Nominatim's falcon app under uvicorn (1 worker, httptools + uvloop, its default
-  pool of 10 PostgreSQL connections; the PostgreSQL backends are extra processes).
+  p50/p99/req/s, and the search list at 1 connection (the service time without queueing).
+  Each server is one process without access log: `mapnode serve --no-access-log` (uvicorn,
+  1 worker, httptools + uvloop, embedded store) and Nominatim's falcon app under uvicorn (1
+  worker, httptools + uvloop, its default pool of 10 PostgreSQL connections; the PostgreSQL
+  backends are extra processes).
 """
 
 from __future__ import annotations
@@ -149,7 +151,7 @@ def start(name: str, cmd: list[str], env: dict[str, str], cwd: Path, log: Path,
 
 def servers(tmp: Path) -> dict[str, subprocess.Popen[bytes]]:
     mapnode = start("mapnode", [sys.executable, "-m", "mapnode.cli", "serve", "--store",
-                                str(STORE), "--port", str(PORTS["mapnode"])],
+                                str(STORE), "--port", str(PORTS["mapnode"]), "--no-access-log"],
                     {"PYTHONPATH": str(REPO / "src")}, REPO, tmp / "mapnode.log",
                     f"http://127.0.0.1:{PORTS['mapnode']}/api/search?q=杭州")
     nomi = start("Nominatim", [str(VENV / "bin" / "uvicorn"), "--factory",
@@ -276,33 +278,29 @@ def accuracy_table(cases: list[Case]) -> None:
 
 
 def latency_table(cases: list[Case], tmp: Path, args: argparse.Namespace) -> None:
-    lists = {
-        "all queries": (cases, "search + geocode"),
-        "search queries": ([c for c in cases if c.call == "search"], "search"),
-    }
-    results: dict[tuple[str, str], list[dict[str, float]]] = {}
-    for label, (subset, _) in lists.items():
-        scripts = {"mapnode": tmp / f"mapnode-{len(subset)}.lua",
-                   "Nominatim": tmp / f"nominatim-{len(subset)}.lua"}
+    """wrk over the request lists, servers alternating round by round; medians."""
+    searches = [c for c in cases if c.call == "search"]
+    lists = [(f"all queries ({len(cases)}, search + geocode)", cases, args.connections),
+             (f"search queries ({len(searches)})", searches, args.connections),
+             (f"search queries ({len(searches)}), 1 connection", searches, 1)]
+    order = ["mapnode", "Nominatim"]
+    rows = []
+    for k, (label, subset, conns) in enumerate(lists):
+        scripts = {"mapnode": tmp / f"mapnode-{k}.lua", "Nominatim": tmp / f"nominatim-{k}.lua"}
         scripts["mapnode"].write_text(lua([mapnode_path(c, 10) for c in subset]))
         scripts["Nominatim"].write_text(lua([nominatim_path(c, 10) for c in subset]))
-        order = ["mapnode", "Nominatim"]
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in order}
         for name in order:  # warm-up
-            wrk_stats(f"http://127.0.0.1:{PORTS[name]}", scripts[name], 3, args.connections, 1)
+            wrk_stats(f"http://127.0.0.1:{PORTS[name]}", scripts[name], 3, conns, 1)
         for r in range(args.rounds):
             for name in order[r % 2:] + order[: r % 2]:
-                results.setdefault((label, name), []).append(wrk_stats(
-                    f"http://127.0.0.1:{PORTS[name]}", scripts[name], args.duration,
-                    args.connections, 1))
-    rows = []
-    for label, (subset, what) in lists.items():
-        m = _median(results[(label, "mapnode")])
-        n = _median(results[(label, "Nominatim")])
+                runs[name].append(wrk_stats(f"http://127.0.0.1:{PORTS[name]}", scripts[name],
+                                            args.duration, conns, 1))
+        m, n = _median(runs["mapnode"]), _median(runs["Nominatim"])
         for name, s in (("mapnode", m), ("Nominatim", n)):
-            rows.append([f"{label} ({len(subset)}, {what})", name, f"{s['p50']:.2f}",
-                         f"{s['p99']:.2f}", f"{s['rps']:,.0f}", f"{s['errors']:.0f}",
-                         f"{m['rps'] / s['rps']:.2f}×"])
-    print(f"\nlatency, wrk -t1 -c{args.connections}, {args.rounds} × {args.duration} s "
+            rows.append([label, name, f"{s['p50']:.2f}", f"{s['p99']:.2f}", f"{s['rps']:,.0f}",
+                         f"{s['errors']:.0f}", f"{m['rps'] / s['rps']:.2f}×"])
+    print(f"\nlatency, wrk -t1 -c{args.connections} (and -c1), {args.rounds} × {args.duration} s "
           "alternating rounds (median), limit=10, one server process each, 2 shared cores")
     print_table(["request list", "server", "p50 ms", "p99 ms", "req/s", "errors",
                  "mapnode ×"], rows)
