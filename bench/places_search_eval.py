@@ -237,7 +237,8 @@ def reverse_county(svc: Any, pois: list[Any], n: int, seed: int) -> None:
     print("\nreverse geocoding, county code (truth: DataV county polygons)")
     for label, points in (("at sampled POIs", [representative(f.geometry) for f in pois]),
                           ("random points in 杭州", randoms)):
-        ok, how = [], Counter()
+        ok: list[bool] = []
+        how: Counter[str] = Counter()
         for x, y in points:
             t = truth(x, y)
             if t is None:
