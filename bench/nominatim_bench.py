@@ -5,10 +5,11 @@ accuracy and latency in one run.
         [--connections 32] [--rounds 2] [--reimport]
 
 Sets itself up (cached under bench/.cache/, a rerun takes a few minutes):
-- Debian `osm2pgsql` and `wrk` (scripts/ensure-apt); PyPI `nominatim-db`, `nominatim-api`,
+- Debian `osm2pgsql` and `wrk` (+ `libicu-dev`, `pkg-config`, `g++` to build PyICU) through
+  scripts/ensure-apt; PyPI `nominatim-db`, `nominatim-api`,
   `falcon` and `uvicorn[standard]` in their own virtualenv `bench/.cache/nominatim-venv`;
 - mapnode: the embedded store of bench/places_search_eval.py (demo manifest + county seats),
-  `bench/.cache/nominatim/mapnode.mapnode`, index rebuilt;
+  `bench/.cache/nominatim/mapnode.mapnode`, its index brought up to date;
 - Nominatim: database `nominatim_bench` on the local PostgreSQL, project directory
   `bench/.cache/nominatim/project`, imported offline (`nominatim import --osm-file … --osm-file
   … --no-updates`, no Wikipedia, postcode or TIGER data) from the same Hangzhou amenity PBF and
@@ -68,8 +69,9 @@ PORTS = {"mapnode": 18791, "Nominatim": 18792}
 # ---------------------------------------------------------------------- setup
 def ensure_tools() -> Path:
     """Debian osm2pgsql + wrk, and the Nominatim virtualenv; returns its `nominatim` command."""
-    if not (shutil.which("osm2pgsql") and shutil.which("wrk")):
-        subprocess.run([str(REPO / "scripts" / "ensure-apt"), "osm2pgsql", "wrk"], check=True)
+    # osm2pgsql and wrk; PyICU (a nominatim-db dependency) is built from source against ICU
+    subprocess.run([str(REPO / "scripts" / "ensure-apt"), "osm2pgsql", "wrk", "libicu-dev",
+                    "pkg-config", "g++"], check=True)
     python = VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
