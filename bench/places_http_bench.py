@@ -83,16 +83,27 @@ def serve(store: str, args: list[str], port: int) -> subprocess.Popen[bytes]:
     return proc
 
 
-def wrk(url: str, script: Path, duration: int, connections: int, threads: int) -> str:
+def wrk_stats(url: str, script: Path, duration: int, connections: int,
+              threads: int) -> dict[str, float]:
+    """Run wrk with a Lua script: p50/p90/p99 in ms, req/s and non-2xx/socket errors."""
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s",
-                          "--latency", "-s", str(script), url],
+                          "--latency", "--timeout", "30s", "-s", str(script), url],
                          capture_output=True, text=True, timeout=duration + 60).stdout
-    pct = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.M))
-    rate = re.search(r"Requests/sec:\s+(\S+)", out)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return (f"p50 {pct.get('50', '?'):>8}  p90 {pct.get('90', '?'):>8}  "
-            f"p99 {pct.get('99', '?'):>8}  {rate.group(1) if rate else '?':>8} req/s"
-            + (f"  ({errors.group(1)} non-2xx)" if errors else ""))
+    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    stats = {f"p{p}": float(v) * unit[u]
+             for p, v, u in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)", out, re.M)}
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    stats["rps"] = float(rate.group(1)) if rate else float("nan")
+    stats["errors"] = float(sum(int(n) for n in re.findall(
+        r"(?:Non-2xx or 3xx responses:|connect|read|write|timeout) (\d+)", out)))
+    return stats
+
+
+def wrk(url: str, script: Path, duration: int, connections: int, threads: int) -> str:
+    s = wrk_stats(url, script, duration, connections, threads)
+    return (f"p50 {s.get('p50', float('nan')):7.2f}ms  p90 {s.get('p90', float('nan')):7.2f}ms  "
+            f"p99 {s.get('p99', float('nan')):7.2f}ms  {s['rps']:8.0f} req/s"
+            + (f"  ({s['errors']:.0f} errors)" if s["errors"] else ""))
 
 
 def main() -> None:

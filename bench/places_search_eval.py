@@ -33,6 +33,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,71 +95,110 @@ def tolerance(geom: Any) -> float:
     return max(100.0, 0.5 * float(np.hypot((x1 - x0) * kx, (y1 - y0) * 110_574.0)))
 
 
-def accuracy(svc: Any, store: Any, n: int, seed: int) -> list[Any]:
+@dataclass(frozen=True)
+class Case:
+    """One evaluation query: what is typed, how mapnode is asked, and where the answer lies."""
+
+    classes: tuple[str, ...]  # the figures it counts in ("POI name", "POI name (unique)", …)
+    text: str  # as a user types it
+    call: str  # "search" or "geocode"
+    truths: tuple[Any, ...]  # right when within tolerance() of any of these geometries
+    admin: str | None = None  # county code (search filter)
+    admin_name: str | None = None  # that county's name, for a geocoder without the filter
+    kinds: tuple[str, ...] = ()
+    level: str | None = None  # the level the geocoder must report
+
+
+def eval_cases(svc: Any, store: Any, n: int, seed: int) -> tuple[list[Case], list[Any]]:
+    """The evaluation set (seeded sample of real names and addresses) and the sampled POIs."""
     from mapnode.model import Actor
-    from mapnode.services.search import Query
-    from mapnode.store.base import metric_distances
 
     rng = random.Random(seed)
-    public = Actor.anonymous()
     pois = sample_pois(store, n, rng)
     locate = svc.gazetteer.locator.county_at
+    divisions = svc.gazetteer.divisions
     every = [f for f in store.features(Actor.system(), "poi_points") if f.properties.get("name")]
     in_layer = Counter(f.properties["name"] for f in every)
     in_county = Counter((f.properties["name"], locate(*representative(f.geometry)).code)
                         for f in every)
-
-    def near(hit: Any, geom: Any) -> bool:
-        if hit is None or hit.lon is None:
-            return False
-        return float(metric_distances(hit.lon, hit.lat, [geom])[0]) <= tolerance(geom)
-
-    def first(q: Query) -> Any:
-        hits = svc.search(public, q).hits
-        return hits[0] if hits else None
-
-    res: dict[str, list[bool]] = defaultdict(list)
+    cases: list[Case] = []
     for f in pois:
-        name = f.properties["name"]
-        text = svc.keyword(name, required=True)
-        ok = near(first(Query(text=text, kinds=("poi",), limit=1)), f.geometry)
-        res["POI name"].append(ok)
-        if in_layer[name] == 1:
-            res["POI name (unique)"].append(ok)
+        name, g = f.properties["name"], (f.geometry,)
+        unique = in_layer[name] == 1
+        cases.append(Case(("POI name",) + (("POI name (unique)",) if unique else ()), name,
+                          "search", g, kinds=("poi",)))
         county = locate(f.geometry.x, f.geometry.y).code
+        cname = divisions.get(county).name if county else None
         if county:
-            ok = near(first(Query(text=text, admin=county, limit=1)), f.geometry)
-            res["POI name + county"].append(ok)
-            if in_county[(name, county)] == 1:
-                res["POI name + county (unique)"].append(ok)
+            cases.append(Case(("POI name + county",) + (
+                ("POI name + county (unique)",) if in_county[(name, county)] == 1 else ()),
+                name, "search", g, admin=county, admin_name=cname))
         if len(name) >= 4:
             i = rng.randrange(1, len(name) - 1)
-            wrong = svc.keyword(name[:i] + "囗" + name[i + 1:], required=True)
-            res["POI name, one wrong char"].append(
-                near(first(Query(text=wrong, admin=county, limit=1)), f.geometry))
-        g = svc.geocode(public, f"杭州市{name}")
-        res["geocode 杭州市+POI name"].append(g.level == "poi" and near(g, f.geometry))
-        if in_layer[name] == 1:
-            res["geocode 杭州市+POI name (unique)"].append(g.level == "poi" and near(g, f.geometry))
+            cases.append(Case(("POI name, one wrong char",), name[:i] + "囗" + name[i + 1:],
+                              "search", g, admin=county, admin_name=cname))
+        cases.append(Case(("geocode 杭州市+POI name",) + (
+            ("geocode 杭州市+POI name (unique)",) if unique else ()), f"杭州市{name}", "geocode",
+            g, level="poi"))
     roads = defaultdict(list)
     for r in store.features(Actor.system(), "roads"):
         if r.properties.get("name"):
             roads[r.properties["name"]].append(r.geometry)
-    names = rng.sample(sorted(roads), min(n, len(roads)))
-    for name in names:
+    for name in rng.sample(sorted(roads), min(n, len(roads))):
         geoms = roads[name]
         mid = shapely.union_all(geoms).representative_point()
         county = locate(mid.x, mid.y).code
-        prefix = svc.gazetteer.divisions.full_name(county)[3:] if county else "杭州市"
-        g = svc.geocode(public, f"{prefix}{name}")
-        ok = g.level == "road" and g.lon is not None and any(
-            float(metric_distances(g.lon, g.lat, [geom])[0]) <= tolerance(geom) for geom in geoms)
-        res["geocode city+district+road"].append(ok)
+        prefix = divisions.full_name(county)[3:] if county else "杭州市"
+        cases.append(Case(("geocode city+district+road",), f"{prefix}{name}", "geocode",
+                          tuple(geoms), level="road"))
     for f in store.features(Actor.system(), "poi_points"):
         street, number = f.properties.get("addr:street"), f.properties.get("addr:housenumber")
         if street and number and str(number).removesuffix("号").isdigit():
-            g = svc.geocode(public, f"杭州市{street}{str(number).removesuffix('号')}号")
-            res["geocode door address"].append(g.level == "door" and near(g, f.geometry))
+            cases.append(Case(("geocode door address",),
+                              f"杭州市{street}{str(number).removesuffix('号')}号", "geocode",
+                              (f.geometry,), level="door"))
+    return cases, pois
+
+
+Answer = tuple[float | None, float | None, str | None]  # lon, lat, level
+
+
+def score(cases: list[Case], answer: Any, level: bool = True) -> dict[str, list[bool]]:
+    """Top-1 right or wrong per class: the answer lies within max(100 m, half the feature's
+    size) of a truth geometry (and, with `level`, has the level the case asks for)."""
+    from mapnode.store.base import metric_distances
+
+    res: dict[str, list[bool]] = defaultdict(list)
+    for case in cases:
+        lon, lat, got = answer(case)
+        ok = lon is not None and (not level or case.level is None or got == case.level) and any(
+            float(metric_distances(lon, lat, [g])[0]) <= tolerance(g) for g in case.truths)
+        for c in case.classes:
+            res[c].append(ok)
+    return res
+
+
+def service_answer(svc: Any) -> Any:
+    """Ask the place-name service in process, as the HTTP routes do."""
+    from mapnode.model import Actor
+    from mapnode.services.search import Query
+
+    public = Actor.anonymous()
+
+    def answer(case: Case) -> Answer:
+        if case.call == "geocode":
+            g = svc.geocode(public, case.text)
+            return g.lon, g.lat, g.level
+        hits = svc.search(public, Query(text=svc.keyword(case.text, required=True),
+                                        admin=case.admin, kinds=case.kinds, limit=1)).hits
+        return (hits[0].lon, hits[0].lat, hits[0].kind) if hits else (None, None, None)
+
+    return answer
+
+
+def accuracy(svc: Any, store: Any, n: int, seed: int) -> list[Any]:
+    cases, pois = eval_cases(svc, store, n, seed)
+    res = score(cases, service_answer(svc))
     print("\naccuracy (top-1)")
     for k, v in res.items():
         print(f"  {k:36s} {top1(v)}")
@@ -197,7 +237,8 @@ def reverse_county(svc: Any, pois: list[Any], n: int, seed: int) -> None:
     print("\nreverse geocoding, county code (truth: DataV county polygons)")
     for label, points in (("at sampled POIs", [representative(f.geometry) for f in pois]),
                           ("random points in 杭州", randoms)):
-        ok, how = [], Counter()
+        ok: list[bool] = []
+        how: Counter[str] = Counter()
         for x, y in points:
             t = truth(x, y)
             if t is None:

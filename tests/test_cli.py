@@ -33,6 +33,19 @@ def test_console_script_runs_as_a_process() -> None:
     assert "import" in out.stdout and "serve" in out.stdout
 
 
+def test_serve_passes_the_access_log_switch_to_uvicorn(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
+    store = str(tmp_path / "s.mapnode")
+    runner = CliRunner()
+    assert runner.invoke(main, ["serve", "--store", store]).exit_code == 0
+    assert seen["access_log"] is True
+    assert runner.invoke(main, ["serve", "--store", store, "--no-access-log"]).exit_code == 0
+    assert seen["access_log"] is False
+
+
 @pytest.mark.parametrize("args", [
     ["import", "/nonexistent/file.gpkg"],
     ["import", __file__],  # not geodata
