@@ -36,6 +36,13 @@ await run(async ({ page, base, args, values, screenshot }) => {
     symbol_layers: await page.evaluate(() => window.mapnode.map.getStyle().layers.filter((l) => l.type === 'symbol').length),
     coords: await page.evaluate(() => ({ ...document.getElementById('coords').dataset })),
   };
+  // the scale bar: its label and its width in CSS px (MapLibre measures at mid-height)
+  values.scale = await page.evaluate(() => {
+    const el = document.querySelector('#map .maplibregl-ctrl-scale');
+    const map = window.mapnode.map;
+    return el && { text: el.textContent, px: parseFloat(el.style.width), zoom: map.getZoom(),
+      lat: map.unproject([0, map.getCanvas().clientHeight / 2]).lat };
+  });
   await screenshot('portal-load');
 
   // cursor coordinates: move the mouse to a known pixel, read the shown lon/lat and GK
@@ -66,6 +73,11 @@ await run(async ({ page, base, args, values, screenshot }) => {
     const s = window.mapnode.map.getStyle();
     return { raster: s.layers.filter((l) => l.type === 'raster').length, symbol: s.layers.filter((l) => l.type === 'symbol').length };
   });
+  await page.uncheck('#labels');  // labels off and on over the vector base too
+  await idle(page);
+  values.vector_no_labels = await page.evaluate(() => window.mapnode.map.getStyle().layers.filter((l) => l.type === 'symbol').length);
+  await page.check('#labels');
+  await idle(page);
 
   // administrative division
   await page.fill('#admin-q', args.division);
@@ -163,6 +175,38 @@ await run(async ({ page, base, args, values, screenshot }) => {
     await page.mouse.click(box.x + target.x, box.y + target.y);
     await page.waitForSelector('.mn-info-popup', { timeout: 10000 });
     values.info = await page.$$eval('.mn-info-popup .feature-info', (els) => els.map((e) => e.dataset.layer));
+  }
+
+  // feature info on a thematic point layer (args.added_layer), then that layer hidden in the list
+  const drawnAt = (layer) => page.evaluate((l) => {
+    const map = window.mapnode.map;
+    const c = map.getCanvas();
+    for (let y = 40; y < c.clientHeight - 40; y += 10) {
+      for (let x = 40; x < c.clientWidth - 40; x += 10) {
+        const f = map.queryRenderedFeatures([x, y]).find((q) => q.sourceLayer === l && q.properties.name);
+        if (f) return { x, y, name: f.properties.name };
+      }
+    }
+    return null;
+  }, layer);
+  await page.evaluate(([x, y]) => window.mapnode.map.jumpTo({ center: [x, y], zoom: 17 }), args.added_at);
+  await idle(page);
+  const poi = await drawnAt(args.added_layer);
+  values.thematic = { target: poi };
+  if (poi) {
+    await page.mouse.click(box.x + poi.x, box.y + poi.y);
+    await page.waitForSelector(`.mn-info-popup .feature-info[data-layer="${args.added_layer}"]`, { timeout: 10000 });
+    values.thematic.info = await page.$$eval('.mn-info-popup .feature-info', (els) => els.map((e) => ({ layer: e.dataset.layer, text: e.textContent })));
+    await page.click('[data-tab=layers]');
+    await page.uncheck(`#layer-list input[data-layer="${args.added_layer}"]`);
+    await idle(page);
+    values.thematic.hidden_drawn = await drawnAt(args.added_layer);
+    await page.mouse.click(box.x + poi.x, box.y + poi.y);
+    await page.waitForTimeout(500);
+    values.thematic.hidden_info = await page.$$eval('.mn-info-popup .feature-info', (els) => els.map((e) => e.dataset.layer));
+    await page.check(`#layer-list input[data-layer="${args.added_layer}"]`);
+    await idle(page);
+    values.thematic.shown_again = await drawnAt(args.added_layer);
   }
 
   // time slider: the map as it was before the edit; tiles asked again with datetime=

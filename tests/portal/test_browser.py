@@ -10,6 +10,7 @@ import csv
 import io
 import itertools
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pytest
 from defusedxml import ElementTree
 from pyproj import Geod, Transformer
 
+from mapnode.grids import grid
 from tests.portal.conftest import (
     ADDED,
     ADDED_AT,
@@ -51,7 +53,8 @@ def page(server: PortalServer, script: Path, **kw: Any) -> PageFacts:
         entries = visible_log(server)
         args = {"view": WEST_LAKE, "query": "西湖", "division": "西湖区", "added": ADDED,
                 "added_layer": "poi_points", "added_at": list(ADDED_AT),
-                "past": len(entries) - 2, "edit_bbox": list(WEST_LAKE_EAST), "pick": "water"}
+                "past": len(entries) - 2, "edit_bbox": list(WEST_LAKE_EAST), "pick": "water",
+                "layer": "roads"}
         _runs[key] = run_page(script, server.url, args=args, ignore=[], timeout=600, **kw)
     return _runs[key]
 
@@ -88,6 +91,28 @@ def test_loads_clean_in_chinese_with_footer_and_figures(portal_server: PortalSer
     print(figures)
 
 
+def test_every_request_stays_on_the_node(portal_server: PortalServer) -> None:
+    """No CDN, no outside fonts or tiles: all the tour fetched came from mapnode itself."""
+    facts = page(portal_server, TOUR, viewport=(1280, 800))
+    urls = [r["url"] for r in facts.responses]
+    assert len(urls) > 50
+    outside = [u for u in urls if not u.startswith((portal_server.url + "/", "data:", "blob:"))]
+    assert not outside, outside[:10]
+    assert facts.responses_to(r"/portal/static/vendor/maplibre-gl/maplibre-gl\.js$") == {200}
+
+
+def test_scale_bar_matches_the_map(portal_server: PortalServer) -> None:
+    s = tour(portal_server)["scale"]
+    assert s is not None, "no scale bar"
+    m = re.fullmatch(r"\s*([\d.]+)\s*(m|km)\s*", s["text"])
+    assert m, s["text"]
+    metres = float(m.group(1)) * (1000 if m.group(2) == "km" else 1)
+    # Web Mercator at MapLibre's 512 px tiles, haversine on its 6,371,008.8 m sphere
+    per_px = 2 * math.pi * 6371008.8 * math.cos(math.radians(s["lat"])) / (512 * 2 ** s["zoom"])
+    assert 40 <= s["px"] <= 120
+    assert metres / s["px"] == pytest.approx(per_px, rel=0.01)
+
+
 def test_cursor_coordinates_are_cgcs2000_and_gauss_kruger(portal_server: PortalServer) -> None:
     c = tour(portal_server)["cursor"]
     shown = c["shown"]
@@ -107,6 +132,7 @@ def test_base_maps_switch(portal_server: PortalServer) -> None:
     assert v["imagery"]["symbol"] > 0  # labels over the imagery
     assert v["imagery_no_labels"] == 0
     assert v["vector_again"]["raster"] == 0 and v["vector_again"]["symbol"] > 0
+    assert v["vector_no_labels"] == 0
     statuses = page(portal_server, TOUR).responses_to(
         r"/tiles/relief/WebMercatorQuad/\d+/\d+/\d+\.png")
     assert statuses and statuses <= {200, 204}
@@ -164,6 +190,15 @@ def test_feature_info_on_click(portal_server: PortalServer) -> None:
     v = tour(portal_server)
     assert v["info_target"] is not None
     assert v["info_target"]["layer"] in v["info"]
+
+
+def test_feature_info_on_a_thematic_layer_and_hiding_it(portal_server: PortalServer) -> None:
+    t = tour(portal_server)["thematic"]
+    assert t["target"] is not None, "no named POI drawn near the edit"
+    info = [i for i in t["info"] if i["layer"] == "poi_points"]
+    assert info and t["target"]["name"] in info[0]["text"]
+    assert t["hidden_drawn"] is None and "poi_points" not in t["hidden_info"]
+    assert t["shown_again"] is not None
 
 
 def test_time_slider_shows_the_past(portal_server: PortalServer) -> None:
@@ -262,3 +297,52 @@ def test_developer_page_examples_run(portal_server: PortalServer) -> None:
     assert v["runs"] and all(r["status"] == 200 for r in v["runs"]), v["runs"]
     urls = " ".join(r["url"] for r in v["runs"])
     assert "/v2/search" in urls and "/geocoder" in urls and "/vec_w/wmts" in urls
+
+
+def _fetch_tile(template: str, lon: float, lat: float, z: int) -> httpx.Response:
+    """A tile URL template ({z}/{x}/{y} or {z}/{y}/{x}) filled for the point and fetched."""
+    x, y = grid("w").tile_of(lon, lat, z)
+    return httpx.get(template.replace("{z}", str(z)).replace("{x}", str(x))
+                     .replace("{y}", str(y)), timeout=120)
+
+
+def test_snippets_run_in_maplibre_and_openlayers(portal_server: PortalServer) -> None:
+    facts = page(portal_server, HERE / "snippets_run.mjs", viewport=(800, 600))
+    assert_clean(facts)
+    runs = {(r["owner"], r["name"].split(" ")[0]): r for r in facts.values["runs"]}
+    assert set(runs) == {(o, lib) for o in ("node", "roads") for lib in ("MapLibre", "OpenLayers")}
+    assert runs[("node", "MapLibre")]["features"] > 100  # the base map style, drawn
+    assert runs[("roads", "MapLibre")]["features"] > 10  # the roads tiles, drawn as lines
+    for owner in ("node", "roads"):  # WMTS PNG tiles in EPSG:4490, drawn: not a blank canvas
+        pixels = runs[(owner, "OpenLayers")]["pixels"]
+        assert pixels["opaque"] > 0.005 and pixels["colours"] > 8, (owner, pixels)
+    assert runs[("node", "OpenLayers")]["pixels"]["opaque"] > 0.95  # the base map covers all
+    assert facts.responses_to(r"/wmts/1\.0\.0/(basemap|roads)/default/CGCS2000Quad/") == {200}
+
+
+def test_leaflet_and_qgis_snippets_name_urls_that_answer(portal_server: PortalServer) -> None:
+    """No Leaflet or QGIS here: the URLs in their snippets, read as they would read them."""
+    snippets = page(portal_server, HERE / "snippets_run.mjs", viewport=(800, 600)).values["snippets"]
+    code = {(s["owner"], s["name"].split(" ")[0]): s["code"] for s in snippets}
+    lon, lat, _ = WEST_LAKE
+    for owner in ("node", "roads"):
+        leaflet = re.search(r'L\.tileLayer\("([^"]+)"', code[(owner, "Leaflet")])
+        assert leaflet and "L.map(" in code[(owner, "Leaflet")]
+        r = _fetch_tile(leaflet.group(1), lon, lat, 14)
+        assert r.status_code == 200 and r.content.startswith(b"\x89PNG"), leaflet.group(1)
+        uris = re.findall(r'iface\.add(\w+)Layer\("([^"]+)"', code[(owner, "QGIS")])
+        assert [kind for kind, _ in uris] == ["VectorTile", "Raster"]
+        for kind, uri in uris:  # QGIS splits a data source URI at "&" into key=value pairs
+            params = dict(part.split("=", 1) for part in uri.split("&"))
+            if kind == "VectorTile":
+                r = _fetch_tile(params["url"], lon, lat, 14)
+                assert r.status_code == 200 and "mapbox-vector-tile" in r.headers["content-type"]
+                assert r.content
+            else:
+                r = httpx.get(params["url"], timeout=60)
+                assert r.status_code == 200, params["url"]
+                caps = ElementTree.fromstring(r.content)
+                ows, wmts = "{http://www.opengis.net/ows/1.1}", "{http://www.opengis.net/wmts/1.0}"
+                layers = {e.findtext(f"{ows}Identifier") for e in caps.iter(f"{wmts}Layer")}
+                sets = {e.findtext(f"{ows}Identifier") for e in caps.iter(f"{wmts}TileMatrixSet")}
+                assert params["layers"] in layers and params["tileMatrixSet"] in sets

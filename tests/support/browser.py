@@ -107,9 +107,18 @@ class PageFacts:
         problems = self.problems()
         assert not problems, "\n".join(problems[:40])
 
-    def page_weight(self, pattern: str = "") -> int:
-        """Bytes on the wire (headers and bodies) of the responses whose URL matches."""
-        return sum(r.get("bytes") or 0 for r in self.responses if re.search(pattern, r["url"]))
+    def page_weight(self, pattern: str = "", since_ms: float = 0,
+                    until_ms: float = float("inf")) -> int:
+        """Bytes on the wire (headers and bodies) of the responses whose URL matches and whose
+        request started in [since_ms, until_ms) (ms from the script's start, `since()`)."""
+        return sum(max(r.get("bytes") or 0, 0) for r in self.requests(pattern, since_ms, until_ms))
+
+    def requests(self, pattern: str = "", since_ms: float = 0,
+                 until_ms: float = float("inf")) -> list[dict[str, Any]]:
+        """The finished responses whose URL matches and whose request started in the window."""
+        return [r for r in self.responses if re.search(pattern, r["url"])
+                and since_ms <= (r.get("start_ms") if r.get("start_ms") is not None else -1)
+                < until_ms]
 
     def responses_to(self, pattern: str) -> set[int]:
         """The statuses of the responses whose URL matches `pattern` (re.search)."""
