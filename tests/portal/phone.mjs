@@ -11,7 +11,9 @@ await run(async ({ page, base, args, values, screenshot, width }) => {
     const rect = (sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
     return { scroll_width: document.scrollingElement.scrollWidth, inner: [innerWidth, innerHeight],
       map: rect('#map canvas'), panel: rect('#panel'), search: rect('#q'), footer: rect('#footer'),
-      collapsed: document.getElementById('panel').classList.contains('collapsed') };
+      collapsed: document.getElementById('panel').classList.contains('collapsed'),
+      features: window.mapnode.map.queryRenderedFeatures().filter((f) => f.sourceLayer).length,
+      scale_bar: Boolean(document.querySelector('#map .maplibregl-ctrl-scale')) };
   });
   values.width = width;
   values.start = await layout();

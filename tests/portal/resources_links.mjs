@@ -10,6 +10,9 @@ await run(async ({ page, base, values, screenshot }) => {
   await page.waitForSelector('.card');
   values.cards = await page.$$eval('.card', (cards) => cards.map((c) => c.dataset.layer));
   values.snippets = await page.$$eval('.snippet pre', (pres) => pres.map((p) => p.textContent));
+  // each card's metadata list: {layer: {term: value}} (terms in the page's language)
+  values.metadata = await page.$$eval('.card', (cards) => Object.fromEntries(cards.map((c) => [c.dataset.layer,
+    Object.fromEntries([...c.querySelectorAll('dl dt')].map((dt) => [dt.textContent, dt.nextElementSibling.textContent]))])));
   values.copyable = await page.$$eval('.urls code', (codes) => codes.map((c) => c.textContent));
   const links = await page.$$eval('a.res-link', (as) => as.map((a) => ({ url: a.href, kind: a.dataset.kind, text: a.textContent })));
   const thumbs = await page.$$eval('img.thumb', (imgs) => imgs.map((i) => ({ url: i.src, kind: 'png', text: i.alt })));

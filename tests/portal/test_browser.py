@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from defusedxml import ElementTree
+from PIL import Image
 from pyproj import Geod, Transformer
 
 from mapnode.grids import grid
@@ -68,6 +69,15 @@ def assert_clean(facts: PageFacts) -> None:
     facts.assert_clean()
 
 
+def assert_screenshots(facts: PageFacts, names: list[str], size: tuple[int, int]) -> None:
+    """The named screenshots were saved under artifacts/browser/ as PNGs of the viewport."""
+    saved = {Path(p).stem: Path(p) for p in facts.screenshots}
+    for name in names:
+        with Image.open(saved[name]) as image:
+            assert image.format == "PNG" and image.size == size, name
+            assert len(image.convert("RGB").getcolors(1 << 24) or []) > 50, name  # not blank
+
+
 def tour(server: PortalServer) -> dict[str, Any]:
     facts = page(server, TOUR, viewport=(1280, 800))
     assert_clean(facts)
@@ -82,6 +92,9 @@ def test_loads_clean_in_chinese_with_footer_and_figures(portal_server: PortalSer
     assert load["canvas"][0] > 800 and load["canvas"][1] > 500
     assert load["symbol_layers"] > 0  # labels from mapnode's own glyphs
     assert 0 < load["idle_ms"] < 60_000
+    assert_screenshots(page(portal_server, TOUR), [
+        "portal-load", "portal-imagery", "portal-search", "portal-measure", "portal-past",
+        "portal-compare-swipe", "portal-compare-side"], (1280, 800))
     figures = {"backend": portal_server.demo.backend, "first_idle_ms": round(load["idle_ms"]),
                "bytes_transferred": load["bytes"]["document"] + load["bytes"]["resources"],
                "bytes_decoded": load["bytes"]["decoded"], "script_bytes": load["bytes"]["scripts"],
@@ -257,6 +270,11 @@ def test_every_resource_centre_link_answers(portal_server: PortalServer) -> None
     assert_clean(facts)
     v = facts.values
     assert {"roads", "water", "poi_points", "stations", "relief"} <= set(v["cards"])
+    roads = v["metadata"]["roads"]  # the catalogue's metadata, as the manifest gave it
+    assert roads["标识"] == "roads" and roads["许可"] == "ODbL-1.0" and roads["署名"] == OSM
+    assert roads["分类"] == "400000" and "name" in roads["字段"].split(", ")
+    x0, y0, x1, y1 = (float(c) for c in roads["范围"].split(","))
+    assert 119.5 < x0 < x1 < 121 and 29.5 < y0 < y1 < 31  # Hangzhou
     kinds = {link["kind"] for link in v["links"]}
     assert kinds == {"json", "geojson", "xml", "csv", "gpkg", "zip", "png"}
     bad = [(x["url"], x["status"]) for x in v["links"] if x["status"] != 200 or not _valid(x)]
@@ -267,6 +285,11 @@ def test_every_resource_centre_link_answers(portal_server: PortalServer) -> None
                    "/ogcapi", "download?f=shp"]:
         assert needle in urls, needle
     assert all(w > 0 for w in v["thumbs_loaded"])
+    formats: dict[str, set[str]] = {}  # every layer with features offers all four downloads
+    for m in re.finditer(r"/api/layers/(\w+)/download\?f=(\w+)", urls):
+        formats.setdefault(m.group(1), set()).add(m.group(2))
+    assert set(formats) == set(v["cards"]) - {"relief"}
+    assert all(f == {"geojson", "gpkg", "shp", "csv"} for f in formats.values()), formats
     names = {s.split("\n")[0] for s in v["snippets"]}
     assert any("maplibregl" in s for s in v["snippets"])
     assert any("L.tileLayer" in s for s in v["snippets"])
@@ -283,8 +306,11 @@ def test_phone_viewport(portal_server: PortalServer) -> None:
     assert v["start"]["scroll_width"] <= 390
     assert v["start"]["collapsed"] and not v["opened"]["collapsed"]
     assert v["start"]["map"][2] == 390 and v["start"]["map"][3] > 400
+    assert v["start"]["features"] > 100 and v["start"]["scale_bar"]  # a drawn map, not a frame
     assert v["suggest"]["items"] > 0 and v["suggest"]["right"] <= 390
     assert v["resources"]["scroll_width"] <= 390 and v["resources"]["card"] <= 390
+    assert_screenshots(facts, ["portal-phone", "portal-phone-search", "portal-phone-resources"],
+                       (390, 844))
 
 
 def test_developer_page_examples_run(portal_server: PortalServer) -> None:
@@ -317,7 +343,9 @@ def test_snippets_run_in_maplibre_and_openlayers(portal_server: PortalServer) ->
         pixels = runs[(owner, "OpenLayers")]["pixels"]
         assert pixels["opaque"] > 0.005 and pixels["colours"] > 8, (owner, pixels)
     assert runs[("node", "OpenLayers")]["pixels"]["opaque"] > 0.95  # the base map covers all
-    assert facts.responses_to(r"/wmts/1\.0\.0/(basemap|roads)/default/CGCS2000Quad/") == {200}
+    for layer in ("basemap", "roads"):  # OpenLayers asked for PNG tiles of the CGCS2000 grid
+        tiles = rf"/wmts\?layer={layer}&.*tilematrixset=CGCS2000Quad&.*Request=GetTile.*image%2Fpng"
+        assert facts.responses_to(tiles) == {200}, layer
 
 
 def test_leaflet_and_qgis_snippets_name_urls_that_answer(portal_server: PortalServer) -> None:
