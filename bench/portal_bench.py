@@ -1,7 +1,7 @@
 """The portal's page weight and time to the first rendered map, in headless Chromium.
 
     .venv/bin/python -m bench.portal_bench [--runs 5] [--warm 2] [--backend sqlite]
-        [--viewports desktop,phone] [--views /,/#map=15/30.25/120.155]
+        [--viewports desktop,phone] [--views initial,westlake]
 
 `mapnode serve` over the demo's map layers (`tests.support.browser.serve_demo`, the browser
 tests' server), once the place index is built. One untimed load first fills the server's
@@ -123,33 +123,31 @@ def main() -> None:
     ap.add_argument("--warm", type=int, default=2, help="return visits per browser")
     ap.add_argument("--backend", choices=["sqlite", "postgis"], default="sqlite")
     ap.add_argument("--viewports", default="desktop,phone")
-    ap.add_argument("--views", default=",".join(VIEWS), help="paths, comma-separated")
+    ap.add_argument("--views", default=",".join(VIEWS), help="names in VIEWS, comma-separated")
     args = ap.parse_args()
     print(machine_line(), flush=True)
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp, \
             serve_demo(args.backend, Path(tmp)) as demo:
         httpx.get(f"{demo.url}/api/suggest", params={"q": "西湖"}, timeout=600).raise_for_status()
         results: dict[str, list[list[dict[str, Any]]]] = {}
-        for path in args.views.split(","):
+        for name in args.views.split(","):
+            path = VIEWS[name]
             for viewport in args.viewports.split(","):
                 one_browser(demo.url, path, viewport, 0, None)  # server caches (glyphs, tiles)
-                name = VIEWS.get(path, "view")
                 results[f"{name} {viewport}"] = [
                     one_browser(demo.url, path, viewport, args.warm,
                                 f"portal-{name}-{viewport}" if i == 0 else None)
                     for i in range(args.runs)]
                 print(f"{path} {viewport}: {args.runs} browsers done", flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "figures.json").write_text(json.dumps(results, indent=1))
     print(f"\nthe demo map layers ({args.backend}); views: "
-          + "; ".join(f"{name} = {path} (z{runs[0][0]['view']['zoom']:.1f})"
-                      for name, path in VIEWS.items() for key, runs in results.items()
-                      if key.startswith(name + " ") and key.endswith("desktop"))
+          + "; ".join(f"{name} = {VIEWS[name]}" for name in args.views.split(","))
           + "; KB on the wire (medians); ms from navigation start, median (min–max)\n")
     print_table(["load", "n", "requests", "KB total", "page", "JS", "CSS", "styles", "tiles",
                  "glyphs", "sprites", "API", "other", "first map (load) ms",
                  "first idle ms"],
                 table(results))
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "figures.json").write_text(json.dumps(results, indent=1))
     print(f"\nraw figures: {OUT / 'figures.json'}; screenshots: {OUT}/portal-*.png")
 
 
