@@ -14,22 +14,18 @@ const idle = (page, which = 'map') => page.evaluate((w) => new Promise((resolve)
   else map.once('idle', resolve);
 }), which);
 
-await run(async ({ page, base, args, values, screenshot }) => {
+await run(async ({ page, base, args, values, screenshot, since }) => {
   const [lon, lat, zoom] = args.view;
   const t0 = Date.now();
   await page.goto(`${base}/#map=${zoom}/${lat}/${lon}`);
   await page.waitForFunction(() => window.mapnode?.ready, null, { timeout: 60000 });
   values.load = {
+    load_ms: await page.evaluate(() => window.mapnode.loadMs),
     idle_ms: await page.evaluate(() => window.mapnode.idleMs),
     wall_ms: Date.now() - t0,
-    // bytes over the wire for the page and everything it fetched until the first idle map
-    bytes: await page.evaluate(() => {
-      const nav = performance.getEntriesByType('navigation')[0];
-      const res = performance.getEntriesByType('resource');
-      return { document: nav.transferSize, resources: res.reduce((s, r) => s + r.transferSize, 0),
-        decoded: nav.decodedBodySize + res.reduce((s, r) => s + r.decodedBodySize, 0), count: res.length + 1,
-        scripts: res.filter((r) => /\.js$/.test(r.name)).reduce((s, r) => s + r.transferSize, 0) };
-    }),
+    // the requests until the first idle map are those started before this (harness clock;
+    // the harness's sizes include tiles fetched by MapLibre's workers, Resource Timing not)
+    until_ms: since(),
     lang: await page.evaluate(() => document.documentElement.lang),
     footer: await page.textContent('#footer'),
     canvas: await page.evaluate(() => { const c = window.mapnode.map.getCanvas(); return [c.clientWidth, c.clientHeight]; }),
