@@ -14,6 +14,21 @@ const idle = (page, which = 'map') => page.evaluate((w) => new Promise((resolve)
   else map.once('idle', resolve);
 }), which);
 
+// the first pixel (10 px steps, 40 px from the edges) where the map draws a feature of a tile
+// source layer (`layer`, with a name; or any layer but the portal's own mn-*), or null
+const drawnAt = (page, layer = null) => page.evaluate((l) => {
+  const map = window.mapnode.map;
+  const c = map.getCanvas();
+  for (let y = 40; y < c.clientHeight - 40; y += 10) {
+    for (let x = 40; x < c.clientWidth - 40; x += 10) {
+      const f = map.queryRenderedFeatures([x, y]).find((q) => q.sourceLayer && (l
+        ? q.sourceLayer === l && q.properties.name : !q.layer.id.startsWith('mn-')));
+      if (f) return { x, y, layer: f.sourceLayer, name: f.properties.name ?? null };
+    }
+  }
+  return null;
+}, layer);
+
 await run(async ({ page, base, args, values, screenshot, since }) => {
   const [lon, lat, zoom] = args.view;
   const t0 = Date.now();
@@ -155,17 +170,7 @@ await run(async ({ page, base, args, values, screenshot, since }) => {
   // feature info: click where a feature of the base map is drawn
   await page.evaluate(([x, y]) => window.mapnode.map.jumpTo({ center: [x, y], zoom: 16 }), args.view);
   await idle(page);
-  const target = await page.evaluate(() => {
-    const map = window.mapnode.map;
-    const c = map.getCanvas();
-    for (let y = 40; y < c.clientHeight - 40; y += 20) {
-      for (let x = 40; x < c.clientWidth - 40; x += 20) {
-        const f = map.queryRenderedFeatures([x, y]).find((q) => q.sourceLayer && !q.layer.id.startsWith('mn-'));
-        if (f) return { x, y, layer: f.sourceLayer };
-      }
-    }
-    return null;
-  });
+  const target = await drawnAt(page);
   values.info_target = target;
   if (target) {
     await page.mouse.click(box.x + target.x, box.y + target.y);
@@ -174,20 +179,9 @@ await run(async ({ page, base, args, values, screenshot, since }) => {
   }
 
   // feature info on a thematic point layer (args.added_layer), then that layer hidden in the list
-  const drawnAt = (layer) => page.evaluate((l) => {
-    const map = window.mapnode.map;
-    const c = map.getCanvas();
-    for (let y = 40; y < c.clientHeight - 40; y += 10) {
-      for (let x = 40; x < c.clientWidth - 40; x += 10) {
-        const f = map.queryRenderedFeatures([x, y]).find((q) => q.sourceLayer === l && q.properties.name);
-        if (f) return { x, y, name: f.properties.name };
-      }
-    }
-    return null;
-  }, layer);
   await page.evaluate(([x, y]) => window.mapnode.map.jumpTo({ center: [x, y], zoom: 17 }), args.added_at);
   await idle(page);
-  const poi = await drawnAt(args.added_layer);
+  const poi = await drawnAt(page, args.added_layer);
   values.thematic = { target: poi };
   if (poi) {
     await page.mouse.click(box.x + poi.x, box.y + poi.y);
@@ -196,13 +190,13 @@ await run(async ({ page, base, args, values, screenshot, since }) => {
     await page.click('[data-tab=layers]');
     await page.uncheck(`#layer-list input[data-layer="${args.added_layer}"]`);
     await idle(page);
-    values.thematic.hidden_drawn = await drawnAt(args.added_layer);
+    values.thematic.hidden_drawn = await drawnAt(page, args.added_layer);
     await page.mouse.click(box.x + poi.x, box.y + poi.y);
     await page.waitForTimeout(500);
     values.thematic.hidden_info = await page.$$eval('.mn-info-popup .feature-info', (els) => els.map((e) => e.dataset.layer));
     await page.check(`#layer-list input[data-layer="${args.added_layer}"]`);
     await idle(page);
-    values.thematic.shown_again = await drawnAt(args.added_layer);
+    values.thematic.shown_again = await drawnAt(page, args.added_layer);
   }
 
   // time slider: the map as it was before the edit; tiles asked again with datetime=

@@ -116,9 +116,12 @@ class PageFacts:
     def requests(self, pattern: str = "", since_ms: float = 0,
                  until_ms: float = float("inf")) -> list[dict[str, Any]]:
         """The finished responses whose URL matches and whose request started in the window."""
-        return [r for r in self.responses if re.search(pattern, r["url"])
-                and since_ms <= (r.get("start_ms") if r.get("start_ms") is not None else -1)
-                < until_ms]
+        def started(r: dict[str, Any]) -> float:  # -1: never finished, so no start known
+            start = r.get("start_ms")
+            return -1.0 if start is None else float(start)
+
+        return [r for r in self.responses
+                if re.search(pattern, r["url"]) and since_ms <= started(r) < until_ms]
 
     def responses_to(self, pattern: str) -> set[int]:
         """The statuses of the responses whose URL matches `pattern` (re.search)."""
