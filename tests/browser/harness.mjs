@@ -5,7 +5,8 @@
 // goes wrong on the page, and prints ONE JSON object of facts on stdout:
 //   { console_errors, page_errors, failed_requests, bad_responses, values, screenshots, timing,
 //     error, responses: [{url, status, type, start_ms, ms, bytes}] }
-// (`start_ms` from the script's start, `ms` to the end of the body, `bytes` on the wire)
+// (`start_ms` from the script's start, `ms` to the end of the body, `bytes` on the wire;
+// `since()` in the script gives ms from the same start, to split responses by step)
 //
 //   import { run } from './harness.mjs';
 //   await run(async ({ page, base, values, screenshot }) => {
@@ -114,7 +115,7 @@ export async function run(fn) {
     };
     const t0 = Date.now();
     await fn({ page, context, base, args, values: facts.values, screenshot, width, height,
-      outDir, serve: (p, body, type) => serve(page, base, p, body, type),
+      outDir, since: () => Date.now() - started, serve: (p, body, type) => serve(page, base, p, body, type),
       serveFile: (p, file, type) => serveFile(page, base, p, file, type) });
     facts.timing.script_ms = Date.now() - t0;
   } catch (err) {

@@ -1,7 +1,7 @@
 // Self-check of the harness: a page that does what args.mode says (clean or broken).
 import { run } from './harness.mjs';
 
-await run(async ({ page, base, args, values, screenshot, serve }) => {
+await run(async ({ page, base, args, values, screenshot, serve, since }) => {
   const broken = args.mode === 'broken';
   const script = broken
     ? `console.error('故意的错误 / deliberate error');
@@ -13,6 +13,7 @@ await run(async ({ page, base, args, values, screenshot, serve }) => {
     <body><canvas id="c" width="64" height="64"></canvas><script>${script}</script></body></html>`,
   'text/html; charset=utf-8');
   await page.goto(base + '/__test__/page.html');
+  values.health_from_ms = since();
   await page.evaluate(() => fetch('/health').then((r) => r.json()));
   await page.waitForTimeout(300);
   values.title = await page.title();

@@ -34,6 +34,11 @@ def test_a_clean_page_reports_no_problems(empty_server: ServeProcess) -> None:
     health = next(r for r in facts.responses if r["url"].endswith("/health"))
     assert health["bytes"] > 50 and 0 <= health["ms"] < 30_000 and health["start_ms"] > 0
     assert facts.page_weight() >= health["bytes"]
+    # responses are split by when their request started (`since()` in the script)
+    split = facts.values["health_from_ms"]
+    assert facts.page_weight(r"/health$", since_ms=split) == health["bytes"]
+    assert facts.page_weight(r"/health$", until_ms=split) == 0
+    assert facts.requests(r"/__test__/", until_ms=split)
     shot = Path(facts.screenshots[0])
     assert shot.parent == ARTIFACTS and Image.open(shot).size == (780, 1688)
     assert facts.timing["total_ms"] >= facts.timing["script_ms"] > 0

@@ -2,7 +2,7 @@
 
 import { run } from '../browser/harness.mjs';
 
-await run(async ({ page, base, args, values, screenshot }) => {
+await run(async ({ page, base, values, screenshot }) => {
   await page.goto(`${base}/docs`);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
   values.operations = await page.$$eval('#openapi .op', (ops) => ops.map((o) => o.dataset.path));
@@ -15,5 +15,5 @@ await run(async ({ page, base, args, values, screenshot }) => {
   values.runs = await page.$$eval('#examples .op, #tianditu .op', (ops) => ops.map((o) => ({
     url: o.querySelector('button.run').dataset.url, status: Number(o.dataset.status),
     shown: o.querySelector('pre').textContent.slice(0, 2000) })));
-  await screenshot(`portal-docs-${args.tag}`);
+  await screenshot('portal-docs');
 });

@@ -11,11 +11,13 @@ await run(async ({ page, base, args, values, screenshot, width }) => {
     const rect = (sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
     return { scroll_width: document.scrollingElement.scrollWidth, inner: [innerWidth, innerHeight],
       map: rect('#map canvas'), panel: rect('#panel'), search: rect('#q'), footer: rect('#footer'),
-      collapsed: document.getElementById('panel').classList.contains('collapsed') };
+      collapsed: document.getElementById('panel').classList.contains('collapsed'),
+      features: window.mapnode.map.queryRenderedFeatures().filter((f) => f.sourceLayer).length,
+      scale_bar: Boolean(document.querySelector('#map .maplibregl-ctrl-scale')) };
   });
   values.width = width;
   values.start = await layout();
-  await screenshot(`portal-phone-${args.tag}`);
+  await screenshot('portal-phone');
   await page.click('#panel-toggle');
   values.opened = await layout();
   await page.click('#q');
@@ -25,11 +27,11 @@ await run(async ({ page, base, args, values, screenshot, width }) => {
     const r = document.getElementById('suggest').getBoundingClientRect();
     return { items: document.querySelectorAll('#suggest li').length, right: r.right, left: r.left };
   });
-  await screenshot(`portal-phone-search-${args.tag}`);
+  await screenshot('portal-phone-search');
   await page.keyboard.press('Escape');
   await page.click('[data-view=resources]');
   await page.waitForSelector('#view-resources[data-ready="1"]', { timeout: 60000 });
   values.resources = await page.evaluate(() => ({ scroll_width: document.scrollingElement.scrollWidth,
     card: document.querySelector('.card').getBoundingClientRect().width }));
-  await screenshot(`portal-phone-resources-${args.tag}`);
+  await screenshot('portal-phone-resources');
 });

@@ -14,29 +14,47 @@ const idle = (page, which = 'map') => page.evaluate((w) => new Promise((resolve)
   else map.once('idle', resolve);
 }), which);
 
-await run(async ({ page, base, args, values, screenshot }) => {
+// the first pixel (10 px steps, 40 px from the edges) where the map draws a feature of a tile
+// source layer (`layer`, with a name; or any layer but the portal's own mn-*), or null
+const drawnAt = (page, layer = null) => page.evaluate((l) => {
+  const map = window.mapnode.map;
+  const c = map.getCanvas();
+  for (let y = 40; y < c.clientHeight - 40; y += 10) {
+    for (let x = 40; x < c.clientWidth - 40; x += 10) {
+      const f = map.queryRenderedFeatures([x, y]).find((q) => q.sourceLayer && (l
+        ? q.sourceLayer === l && q.properties.name : !q.layer.id.startsWith('mn-')));
+      if (f) return { x, y, layer: f.sourceLayer, name: f.properties.name ?? null };
+    }
+  }
+  return null;
+}, layer);
+
+await run(async ({ page, base, args, values, screenshot, since }) => {
   const [lon, lat, zoom] = args.view;
   const t0 = Date.now();
   await page.goto(`${base}/#map=${zoom}/${lat}/${lon}`);
   await page.waitForFunction(() => window.mapnode?.ready, null, { timeout: 60000 });
   values.load = {
+    load_ms: await page.evaluate(() => window.mapnode.loadMs),
     idle_ms: await page.evaluate(() => window.mapnode.idleMs),
     wall_ms: Date.now() - t0,
-    // bytes over the wire for the page and everything it fetched until the first idle map
-    bytes: await page.evaluate(() => {
-      const nav = performance.getEntriesByType('navigation')[0];
-      const res = performance.getEntriesByType('resource');
-      return { document: nav.transferSize, resources: res.reduce((s, r) => s + r.transferSize, 0),
-        decoded: nav.decodedBodySize + res.reduce((s, r) => s + r.decodedBodySize, 0), count: res.length + 1,
-        scripts: res.filter((r) => /\.js$/.test(r.name)).reduce((s, r) => s + r.transferSize, 0) };
-    }),
+    // the requests until the first idle map are those started before this (harness clock;
+    // the harness's sizes include tiles fetched by MapLibre's workers, Resource Timing not)
+    until_ms: since(),
     lang: await page.evaluate(() => document.documentElement.lang),
     footer: await page.textContent('#footer'),
     canvas: await page.evaluate(() => { const c = window.mapnode.map.getCanvas(); return [c.clientWidth, c.clientHeight]; }),
     symbol_layers: await page.evaluate(() => window.mapnode.map.getStyle().layers.filter((l) => l.type === 'symbol').length),
     coords: await page.evaluate(() => ({ ...document.getElementById('coords').dataset })),
   };
-  await screenshot(`portal-load-${args.tag}`);
+  // the scale bar: its label and its width in CSS px (MapLibre measures at mid-height)
+  values.scale = await page.evaluate(() => {
+    const el = document.querySelector('#map .maplibregl-ctrl-scale');
+    const map = window.mapnode.map;
+    return el && { text: el.textContent, px: parseFloat(el.style.width), zoom: map.getZoom(),
+      lat: map.unproject([0, map.getCanvas().clientHeight / 2]).lat };
+  });
+  await screenshot('portal-load');
 
   // cursor coordinates: move the mouse to a known pixel, read the shown lon/lat and GK
   const box = await page.locator('#map canvas').boundingBox();
@@ -55,7 +73,7 @@ await run(async ({ page, base, args, values, screenshot }) => {
     return { raster: s.layers.filter((l) => l.type === 'raster').map((l) => l.id),
       symbol: s.layers.filter((l) => l.type === 'symbol').length };
   });
-  await screenshot(`portal-imagery-${args.tag}`);
+  await screenshot('portal-imagery');
   await page.uncheck('#labels');
   await idle(page);
   values.imagery_no_labels = await page.evaluate(() => window.mapnode.map.getStyle().layers.filter((l) => l.type === 'symbol').length);
@@ -66,6 +84,11 @@ await run(async ({ page, base, args, values, screenshot }) => {
     const s = window.mapnode.map.getStyle();
     return { raster: s.layers.filter((l) => l.type === 'raster').length, symbol: s.layers.filter((l) => l.type === 'symbol').length };
   });
+  await page.uncheck('#labels');  // labels off and on over the vector base too
+  await idle(page);
+  values.vector_no_labels = await page.evaluate(() => window.mapnode.map.getStyle().layers.filter((l) => l.type === 'symbol').length);
+  await page.check('#labels');
+  await idle(page);
 
   // administrative division
   await page.fill('#admin-q', args.division);
@@ -104,7 +127,7 @@ await run(async ({ page, base, args, values, screenshot }) => {
   await idle(page);
   values.picked = { popup: await page.textContent('.mn-search-popup'),
     center: await page.evaluate(() => window.mapnode.map.getCenter().toArray()) };
-  await screenshot(`portal-search-${args.tag}`);
+  await screenshot('portal-search');
 
   // right-click: the address of a point
   await page.evaluate(([x, y]) => window.mapnode.map.jumpTo({ center: [x, y], zoom: 15 }), args.view);
@@ -124,7 +147,7 @@ await run(async ({ page, base, args, values, screenshot }) => {
   await clickAt([[150, 150], [450, 150], [450, 400], [150, 400]]);
   values.area = await page.evaluate(() => ({ vertices: window.mapnode.tools.vertices,
     m2: Number(document.getElementById('tool-output').dataset.value), text: document.getElementById('tool-output').textContent }));
-  await screenshot(`portal-measure-${args.tag}`);
+  await screenshot('portal-measure');
 
   // draw a point, a line and a polygon; export GeoJSON; save PNG
   await page.click('[data-tool=point]');
@@ -147,22 +170,33 @@ await run(async ({ page, base, args, values, screenshot }) => {
   // feature info: click where a feature of the base map is drawn
   await page.evaluate(([x, y]) => window.mapnode.map.jumpTo({ center: [x, y], zoom: 16 }), args.view);
   await idle(page);
-  const target = await page.evaluate(() => {
-    const map = window.mapnode.map;
-    const c = map.getCanvas();
-    for (let y = 40; y < c.clientHeight - 40; y += 20) {
-      for (let x = 40; x < c.clientWidth - 40; x += 20) {
-        const f = map.queryRenderedFeatures([x, y]).find((q) => q.sourceLayer && !q.layer.id.startsWith('mn-'));
-        if (f) return { x, y, layer: f.sourceLayer };
-      }
-    }
-    return null;
-  });
+  const target = await drawnAt(page);
   values.info_target = target;
   if (target) {
     await page.mouse.click(box.x + target.x, box.y + target.y);
     await page.waitForSelector('.mn-info-popup', { timeout: 10000 });
     values.info = await page.$$eval('.mn-info-popup .feature-info', (els) => els.map((e) => e.dataset.layer));
+  }
+
+  // feature info on a thematic point layer (args.added_layer), then that layer hidden in the list
+  await page.evaluate(([x, y]) => window.mapnode.map.jumpTo({ center: [x, y], zoom: 17 }), args.added_at);
+  await idle(page);
+  const poi = await drawnAt(page, args.added_layer);
+  values.thematic = { target: poi };
+  if (poi) {
+    await page.mouse.click(box.x + poi.x, box.y + poi.y);
+    await page.waitForSelector(`.mn-info-popup .feature-info[data-layer="${args.added_layer}"]`, { timeout: 10000 });
+    values.thematic.info = await page.$$eval('.mn-info-popup .feature-info', (els) => els.map((e) => ({ layer: e.dataset.layer, text: e.textContent })));
+    await page.click('[data-tab=layers]');
+    await page.uncheck(`#layer-list input[data-layer="${args.added_layer}"]`);
+    await idle(page);
+    values.thematic.hidden_drawn = await drawnAt(page, args.added_layer);
+    await page.mouse.click(box.x + poi.x, box.y + poi.y);
+    await page.waitForTimeout(500);
+    values.thematic.hidden_info = await page.$$eval('.mn-info-popup .feature-info', (els) => els.map((e) => e.dataset.layer));
+    await page.check(`#layer-list input[data-layer="${args.added_layer}"]`);
+    await idle(page);
+    values.thematic.shown_again = await drawnAt(page, args.added_layer);
   }
 
   // time slider: the map as it was before the edit; tiles asked again with datetime=
@@ -190,7 +224,7 @@ await run(async ({ page, base, args, values, screenshot }) => {
   values.slider.datetime = await page.evaluate(() => document.getElementById('time-label').dataset.datetime);
   page.off('response', onTile);
   values.slider.tiles = tiles;
-  await screenshot(`portal-past-${args.tag}`);
+  await screenshot('portal-past');
   await page.evaluate(() => {
     const s = document.getElementById('time-slider');
     s.value = s.max;
@@ -217,12 +251,12 @@ await run(async ({ page, base, args, values, screenshot }) => {
     b_visible: await page.isVisible('#map-b'), swipe_visible: await page.isVisible('#swipe'),
     labels: await page.textContent('#cmp-labels'),
   };
-  await screenshot(`portal-compare-swipe-${args.tag}`);
+  await screenshot('portal-compare-swipe');
   await page.check('input[name=cmp-mode][value=side]');
   await page.waitForTimeout(300);
   await idle(page, 'other');
   values.compare.side = await page.evaluate(() => [document.getElementById('map').clientWidth, document.getElementById('map-b').clientWidth]);
-  await screenshot(`portal-compare-side-${args.tag}`);
+  await screenshot('portal-compare-side');
   await page.click('#cmp-end');
 
   // English, remembered across a reload

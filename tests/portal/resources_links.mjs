@@ -4,12 +4,15 @@
 
 import { run } from '../browser/harness.mjs';
 
-await run(async ({ page, base, args, values, screenshot }) => {
+await run(async ({ page, base, values, screenshot }) => {
   await page.goto(`${base}/#resources`);
   await page.waitForSelector('#view-resources[data-ready="1"]', { timeout: 60000 });
   await page.waitForSelector('.card');
   values.cards = await page.$$eval('.card', (cards) => cards.map((c) => c.dataset.layer));
   values.snippets = await page.$$eval('.snippet pre', (pres) => pres.map((p) => p.textContent));
+  // each card's metadata list: {layer: {term: value}} (terms in the page's language)
+  values.metadata = await page.$$eval('.card', (cards) => Object.fromEntries(cards.map((c) => [c.dataset.layer,
+    Object.fromEntries([...c.querySelectorAll('dl dt')].map((dt) => [dt.textContent, dt.nextElementSibling.textContent]))])));
   values.copyable = await page.$$eval('.urls code', (codes) => codes.map((c) => c.textContent));
   const links = await page.$$eval('a.res-link', (as) => as.map((a) => ({ url: a.href, kind: a.dataset.kind, text: a.textContent })));
   const thumbs = await page.$$eval('img.thumb', (imgs) => imgs.map((i) => ({ url: i.src, kind: 'png', text: i.alt })));
@@ -41,5 +44,5 @@ await run(async ({ page, base, args, values, screenshot }) => {
   await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((i) => i.complete), null, { timeout: 60000 });
   values.thumbs_loaded = await page.$$eval('img.thumb', (imgs) => imgs.map((i) => i.naturalWidth));
   await page.click('.card details summary');
-  await screenshot(`portal-resources-${args.tag}`, { fullPage: false });
+  await screenshot('portal-resources', { fullPage: false });
 });

@@ -10,6 +10,7 @@ import csv
 import io
 import itertools
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 from defusedxml import ElementTree
+from PIL import Image
 from pyproj import Geod, Transformer
 
+from mapnode.grids import grid
 from tests.portal.conftest import (
     ADDED,
     ADDED_AT,
@@ -52,7 +55,7 @@ def page(server: PortalServer, script: Path, **kw: Any) -> PageFacts:
         args = {"view": WEST_LAKE, "query": "西湖", "division": "西湖区", "added": ADDED,
                 "added_layer": "poi_points", "added_at": list(ADDED_AT),
                 "past": len(entries) - 2, "edit_bbox": list(WEST_LAKE_EAST), "pick": "water",
-                "tag": server.demo.backend}
+                "layer": "roads"}
         _runs[key] = run_page(script, server.url, args=args, ignore=[], timeout=600, **kw)
     return _runs[key]
 
@@ -64,6 +67,15 @@ def assert_clean(facts: PageFacts) -> None:
                if r["error"] == "net::ERR_ABORTED" and re.search(r"/tiles/.*\.(mvt|png)", r["url"])]
     facts.failed_requests = [r for r in facts.failed_requests if r not in aborted]
     facts.assert_clean()
+
+
+def assert_screenshots(facts: PageFacts, names: list[str], size: tuple[int, int]) -> None:
+    """The named screenshots were saved under artifacts/browser/ as PNGs of the viewport."""
+    saved = {Path(p).stem: Path(p) for p in facts.screenshots}
+    for name in names:
+        with Image.open(saved[name]) as image:
+            assert image.format == "PNG" and image.size == size, name
+            assert len(image.convert("RGB").getcolors(1 << 24) or []) > 50, name  # not blank
 
 
 def tour(server: PortalServer) -> dict[str, Any]:
@@ -79,14 +91,45 @@ def test_loads_clean_in_chinese_with_footer_and_figures(portal_server: PortalSer
     assert REVIEW in load["footer"] and OPERATOR in load["footer"] and OSM in load["footer"]
     assert load["canvas"][0] > 800 and load["canvas"][1] > 500
     assert load["symbol_layers"] > 0  # labels from mapnode's own glyphs
-    assert 0 < load["idle_ms"] < 60_000
-    figures = {"backend": portal_server.demo.backend, "first_idle_ms": round(load["idle_ms"]),
-               "bytes_transferred": load["bytes"]["document"] + load["bytes"]["resources"],
-               "bytes_decoded": load["bytes"]["decoded"], "script_bytes": load["bytes"]["scripts"],
-               "requests": load["bytes"]["count"]}
+    assert 0 < load["load_ms"] <= load["idle_ms"] < 60_000
+    assert_screenshots(page(portal_server, TOUR), [
+        "portal-load", "portal-imagery", "portal-search", "portal-measure", "portal-past",
+        "portal-compare-swipe", "portal-compare-side"], (1280, 800))
+    facts = page(portal_server, TOUR)
+    first = {"until_ms": load["until_ms"], "pattern": r"^https?:"}
+    figures = {"backend": portal_server.demo.backend, "first_map_ms": round(load["load_ms"]),
+               "first_idle_ms": round(load["idle_ms"]),
+               "bytes_transferred": facts.page_weight(**first),
+               "script_bytes": facts.page_weight(**{**first, "pattern": r"\.js$"}),
+               "tile_bytes": facts.page_weight(**{**first, "pattern": r"/tiles/"}),
+               "requests": len(facts.requests(**first))}
+    assert figures["script_bytes"] > 200_000  # MapLibre alone, gzipped
+    assert figures["tile_bytes"] > 0 and figures["requests"] > 20
     (ARTIFACTS / f"portal-figures-{portal_server.demo.backend}.json").write_text(
         json.dumps(figures, indent=1))
     print(figures)
+
+
+def test_every_request_stays_on_the_node(portal_server: PortalServer) -> None:
+    """No CDN, no outside fonts or tiles: all the tour fetched came from mapnode itself."""
+    facts = page(portal_server, TOUR, viewport=(1280, 800))
+    urls = [r["url"] for r in facts.responses]
+    assert len(urls) > 50
+    outside = [u for u in urls if not u.startswith((portal_server.url + "/", "data:", "blob:"))]
+    assert not outside, outside[:10]
+    assert facts.responses_to(r"/portal/static/vendor/maplibre-gl/maplibre-gl\.js$") == {200}
+
+
+def test_scale_bar_matches_the_map(portal_server: PortalServer) -> None:
+    s = tour(portal_server)["scale"]
+    assert s is not None, "no scale bar"
+    m = re.fullmatch(r"\s*([\d.]+)\s*(m|km)\s*", s["text"])
+    assert m, s["text"]
+    metres = float(m.group(1)) * (1000 if m.group(2) == "km" else 1)
+    # Web Mercator at MapLibre's 512 px tiles, haversine on its 6,371,008.8 m sphere
+    per_px = 2 * math.pi * 6371008.8 * math.cos(math.radians(s["lat"])) / (512 * 2 ** s["zoom"])
+    assert 40 <= s["px"] <= 120
+    assert metres / s["px"] == pytest.approx(per_px, rel=0.01)
 
 
 def test_cursor_coordinates_are_cgcs2000_and_gauss_kruger(portal_server: PortalServer) -> None:
@@ -108,6 +151,7 @@ def test_base_maps_switch(portal_server: PortalServer) -> None:
     assert v["imagery"]["symbol"] > 0  # labels over the imagery
     assert v["imagery_no_labels"] == 0
     assert v["vector_again"]["raster"] == 0 and v["vector_again"]["symbol"] > 0
+    assert v["vector_no_labels"] == 0
     statuses = page(portal_server, TOUR).responses_to(
         r"/tiles/relief/WebMercatorQuad/\d+/\d+/\d+\.png")
     assert statuses and statuses <= {200, 204}
@@ -167,6 +211,15 @@ def test_feature_info_on_click(portal_server: PortalServer) -> None:
     assert v["info_target"]["layer"] in v["info"]
 
 
+def test_feature_info_on_a_thematic_layer_and_hiding_it(portal_server: PortalServer) -> None:
+    t = tour(portal_server)["thematic"]
+    assert t["target"] is not None, "no named POI drawn near the edit"
+    info = [i for i in t["info"] if i["layer"] == "poi_points"]
+    assert info and t["target"]["name"] in info[0]["text"]
+    assert t["hidden_drawn"] is None and "poi_points" not in t["hidden_info"]
+    assert t["shown_again"] is not None
+
+
 def test_time_slider_shows_the_past(portal_server: PortalServer) -> None:
     s = tour(portal_server)["slider"]
     assert s["now_count"] >= 1  # the café the edit added is in today's tiles
@@ -223,6 +276,11 @@ def test_every_resource_centre_link_answers(portal_server: PortalServer) -> None
     assert_clean(facts)
     v = facts.values
     assert {"roads", "water", "poi_points", "stations", "relief"} <= set(v["cards"])
+    roads = v["metadata"]["roads"]  # the catalogue's metadata, as the manifest gave it
+    assert roads["标识"] == "roads" and roads["许可"] == "ODbL-1.0" and roads["署名"] == OSM
+    assert roads["分类"] == "400000" and "name" in roads["字段"].split(", ")
+    x0, y0, x1, y1 = (float(c) for c in roads["范围"].split(","))
+    assert 119.5 < x0 < x1 < 121 and 29.5 < y0 < y1 < 31  # Hangzhou
     kinds = {link["kind"] for link in v["links"]}
     assert kinds == {"json", "geojson", "xml", "csv", "gpkg", "zip", "png"}
     bad = [(x["url"], x["status"]) for x in v["links"] if x["status"] != 200 or not _valid(x)]
@@ -233,6 +291,11 @@ def test_every_resource_centre_link_answers(portal_server: PortalServer) -> None
                    "/ogcapi", "download?f=shp"]:
         assert needle in urls, needle
     assert all(w > 0 for w in v["thumbs_loaded"])
+    formats: dict[str, set[str]] = {}  # every layer with features offers all four downloads
+    for m in re.finditer(r"/api/layers/(\w+)/download\?f=(\w+)", urls):
+        formats.setdefault(m.group(1), set()).add(m.group(2))
+    assert set(formats) == set(v["cards"]) - {"relief"}
+    assert all(f == {"geojson", "gpkg", "shp", "csv"} for f in formats.values()), formats
     names = {s.split("\n")[0] for s in v["snippets"]}
     assert any("maplibregl" in s for s in v["snippets"])
     assert any("L.tileLayer" in s for s in v["snippets"])
@@ -249,8 +312,11 @@ def test_phone_viewport(portal_server: PortalServer) -> None:
     assert v["start"]["scroll_width"] <= 390
     assert v["start"]["collapsed"] and not v["opened"]["collapsed"]
     assert v["start"]["map"][2] == 390 and v["start"]["map"][3] > 400
+    assert v["start"]["features"] > 100 and v["start"]["scale_bar"]  # a drawn map, not a frame
     assert v["suggest"]["items"] > 0 and v["suggest"]["right"] <= 390
     assert v["resources"]["scroll_width"] <= 390 and v["resources"]["card"] <= 390
+    assert_screenshots(facts, ["portal-phone", "portal-phone-search", "portal-phone-resources"],
+                       (390, 844))
 
 
 def test_developer_page_examples_run(portal_server: PortalServer) -> None:
@@ -265,10 +331,52 @@ def test_developer_page_examples_run(portal_server: PortalServer) -> None:
     assert "/v2/search" in urls and "/geocoder" in urls and "/vec_w/wmts" in urls
 
 
-def test_screenshots_are_saved(portal_server: PortalServer) -> None:
-    shots = page(portal_server, TOUR).screenshots
-    names = {Path(s).name for s in shots}
-    backend = portal_server.demo.backend
-    assert {f"portal-{n}-{backend}.png" for n in ("load", "imagery", "search", "measure", "past",
-                                                  "compare-swipe", "compare-side")} <= names
-    assert all(Path(s).stat().st_size > 10_000 for s in shots)
+def _fetch_tile(template: str, lon: float, lat: float, z: int) -> httpx.Response:
+    """A tile URL template ({z}/{x}/{y} or {z}/{y}/{x}) filled for the point and fetched."""
+    x, y = grid("w").tile_of(lon, lat, z)
+    return httpx.get(template.replace("{z}", str(z)).replace("{x}", str(x))
+                     .replace("{y}", str(y)), timeout=120)
+
+
+def test_snippets_run_in_maplibre_and_openlayers(portal_server: PortalServer) -> None:
+    facts = page(portal_server, HERE / "snippets_run.mjs", viewport=(800, 600))
+    assert_clean(facts)
+    runs = {(r["owner"], r["name"].split(" ")[0]): r for r in facts.values["runs"]}
+    assert set(runs) == {(o, lib) for o in ("node", "roads") for lib in ("MapLibre", "OpenLayers")}
+    assert runs[("node", "MapLibre")]["features"] > 100  # the base map style, drawn
+    assert runs[("roads", "MapLibre")]["features"] > 10  # the roads tiles, drawn as lines
+    for owner in ("node", "roads"):  # WMTS PNG tiles in EPSG:4490, drawn: not a blank canvas
+        pixels = runs[(owner, "OpenLayers")]["pixels"]
+        assert pixels["opaque"] > 0.005 and pixels["colours"] > 8, (owner, pixels)
+    assert runs[("node", "OpenLayers")]["pixels"]["opaque"] > 0.95  # the base map covers all
+    for layer in ("basemap", "roads"):  # OpenLayers asked for PNG tiles of the CGCS2000 grid
+        tiles = rf"/wmts\?layer={layer}&.*tilematrixset=CGCS2000Quad&.*Request=GetTile.*image%2Fpng"
+        assert facts.responses_to(tiles) == {200}, layer
+
+
+def test_leaflet_and_qgis_snippets_name_urls_that_answer(portal_server: PortalServer) -> None:
+    """No Leaflet or QGIS here: the URLs in their snippets, read as they would read them."""
+    snippets = page(portal_server, HERE / "snippets_run.mjs", viewport=(800, 600)).values["snippets"]
+    code = {(s["owner"], s["name"].split(" ")[0]): s["code"] for s in snippets}
+    lon, lat, _ = WEST_LAKE
+    for owner in ("node", "roads"):
+        leaflet = re.search(r'L\.tileLayer\("([^"]+)"', code[(owner, "Leaflet")])
+        assert leaflet and "L.map(" in code[(owner, "Leaflet")]
+        r = _fetch_tile(leaflet.group(1), lon, lat, 14)
+        assert r.status_code == 200 and r.content.startswith(b"\x89PNG"), leaflet.group(1)
+        uris = re.findall(r'iface\.add(\w+)Layer\("([^"]+)"', code[(owner, "QGIS")])
+        assert [kind for kind, _ in uris] == ["VectorTile", "Raster"]
+        for kind, uri in uris:  # QGIS splits a data source URI at "&" into key=value pairs
+            params = dict(part.split("=", 1) for part in uri.split("&"))
+            if kind == "VectorTile":
+                r = _fetch_tile(params["url"], lon, lat, 14)
+                assert r.status_code == 200 and "mapbox-vector-tile" in r.headers["content-type"]
+                assert r.content
+            else:
+                r = httpx.get(params["url"], timeout=60)
+                assert r.status_code == 200, params["url"]
+                caps = ElementTree.fromstring(r.content)
+                ows, wmts = "{http://www.opengis.net/ows/1.1}", "{http://www.opengis.net/wmts/1.0}"
+                layers = {e.findtext(f"{ows}Identifier") for e in caps.iter(f"{wmts}Layer")}
+                sets = {e.findtext(f"{ows}Identifier") for e in caps.iter(f"{wmts}TileMatrixSet")}
+                assert params["layers"] in layers and params["tileMatrixSet"] in sets

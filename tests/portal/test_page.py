@@ -8,6 +8,8 @@ import re
 
 from starlette.testclient import TestClient
 
+from mapnode.config import Settings
+from mapnode.http.app import create_app
 from mapnode.http.portal import STATIC
 from tests.portal.conftest import GOV_KEY, OPERATOR, OSM, REVIEW, City
 from tests.support.data import REPO
@@ -74,3 +76,18 @@ def test_developer_page(client: TestClient) -> None:
     assert r.status_code == 200
     assert "/portal/static/docs.js" in r.text
     assert client.get("/portal/static/docs.js").status_code == 200
+
+
+def test_footer_facts_follow_the_settings(city: City) -> None:
+    """审图号 and operator appear only when configured, escaped; attribution always."""
+    def footer(**settings: str) -> str:
+        app = create_app(Settings(store=city.store.url, **settings), store=city.store)
+        with TestClient(app) as c:
+            page = c.get("/").text
+        return page[page.index('<footer id="footer">'):]
+
+    bare = footer()
+    assert OSM in bare and 'class="review"' not in bare and 'class="operator"' not in bare
+    other = footer(map_review_number="GS(2026)0001号", operator="甲 & 乙 <测绘院>")
+    assert "审图号：GS(2026)0001号" in other
+    assert "甲 &amp; 乙 &lt;测绘院&gt;" in other and "<测绘院>" not in other

@@ -107,9 +107,21 @@ class PageFacts:
         problems = self.problems()
         assert not problems, "\n".join(problems[:40])
 
-    def page_weight(self, pattern: str = "") -> int:
-        """Bytes on the wire (headers and bodies) of the responses whose URL matches."""
-        return sum(r.get("bytes") or 0 for r in self.responses if re.search(pattern, r["url"]))
+    def page_weight(self, pattern: str = "", since_ms: float = 0,
+                    until_ms: float = float("inf")) -> int:
+        """Bytes on the wire (headers and bodies) of the responses whose URL matches and whose
+        request started in [since_ms, until_ms) (ms from the script's start, `since()`)."""
+        return sum(max(r.get("bytes") or 0, 0) for r in self.requests(pattern, since_ms, until_ms))
+
+    def requests(self, pattern: str = "", since_ms: float = 0,
+                 until_ms: float = float("inf")) -> list[dict[str, Any]]:
+        """The finished responses whose URL matches and whose request started in the window."""
+        def started(r: dict[str, Any]) -> float:  # -1: never finished, so no start known
+            start = r.get("start_ms")
+            return -1.0 if start is None else float(start)
+
+        return [r for r in self.responses
+                if re.search(pattern, r["url"]) and since_ms <= started(r) < until_ms]
 
     def responses_to(self, pattern: str) -> set[int]:
         """The statuses of the responses whose URL matches `pattern` (re.search)."""

@@ -36,7 +36,10 @@ async function main() {
   const home = viewFromLog(log);
   const view = location.hash.includes("map=") ? null : home;
   const map = createMap("map", { state: { base: "vector", labels: true, datetime: null }, view, hash: true });
-  window.mapnode = { boot, map, layers, log, ready: false, idleMs: null };
+  window.mapnode = { boot, map, layers, log, ready: false, loadMs: null, idleMs: null };
+  // ms since navigation start: `load` (style in, first frame drawn) and the first `idle`
+  // (every tile, glyph and sprite in view loaded and drawn, nothing moving or fading)
+  map.once("load", () => { window.mapnode.loadMs = performance.now(); });
   map.once("idle", () => {
     window.mapnode.idleMs = performance.now(); // since navigation start
     window.mapnode.ready = true;
