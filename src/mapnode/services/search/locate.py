@@ -11,6 +11,7 @@ Order of evidence (the first that answers wins):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,16 +32,16 @@ ADDR_FIELDS = ("addr:province", "addr:city", "addr:district")
 
 def load_divisions(store: Any, actor: Actor, admin_layers: Sequence[str], seats_layer: str,
                    boundaries_layer: str, code_field: str) -> AdminDivisions:
-    """Divisions from the store's table layers, with seats and boundaries when published."""
+    """Divisions from the store's table layers, with seats and boundaries when published. A
+    seat whose code was retired (临安市 330185) goes to the division of its `name` now."""
     div = load_from_store(store, actor, layers=admin_layers)
-    try:
-        for f in store.features(actor, seats_layer):
-            code = f.properties.get(code_field)
-            d = div.find(code_text(code)) if code is not None else None
-            if d is not None and f.geometry is not None and f.geometry.geom_type == "Point":
-                div.set_seat(d.code, f.geometry.x, f.geometry.y)
-    except NotFound:
-        pass
+    with contextlib.suppress(NotFound):
+        div.set_seats((code_text(f.properties[code_field]),
+                       str(f.properties["name"]) if f.properties.get("name") else None,
+                       f.geometry.x, f.geometry.y)
+                      for f in store.features(actor, seats_layer)
+                      if f.properties.get(code_field) is not None and f.geometry is not None
+                      and f.geometry.geom_type == "Point")
     try:
         boundaries = BoundaryIndex.from_store(store, actor, boundaries_layer, code_field)
         if len(boundaries):
@@ -61,11 +62,12 @@ class AdminLocator:
 
     def __init__(self, divisions: AdminDivisions) -> None:
         self.divisions = divisions
-        counties = [d for d in divisions.at_level(Level.COUNTY) if d.seat is not None]
-        self._seat_codes = [d.code for d in counties]
-        self._seats = np.array([shapely.Point(*d.seat) for d in counties  # type: ignore[misc]
-                                ], dtype=object)
-        self._tree = STRtree(self._seats) if counties else None
+        seats = [(d.code, d.seat) for d in divisions.at_level(Level.COUNTY) if d.seat is not None]
+        seats += [(code, (lon, lat)) for code, lon, lat in divisions.extra_seats
+                  if len(code) == 6]  # a merged county's seat still marks its old area
+        self._seat_codes = [code for code, _ in seats]
+        self._seats = np.array([shapely.Point(*p) for _, p in seats], dtype=object)
+        self._tree = STRtree(self._seats) if seats else None
         self.has_boundaries = bool(getattr(divisions, "_boundaries", None))
 
     def locate(self, points: Sequence[BaseGeometry | None],
