@@ -3,9 +3,12 @@ that contains them, and reverse geocoding says so."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import shapely
+import shapely.geometry
 
 from mapnode.ingest import ImportOptions, import_file
 from mapnode.model import Actor
@@ -36,3 +39,20 @@ def test_county_codes_come_from_published_boundaries(
     west_lake = svc.reverse(Actor.anonymous(), 120.14, 30.245)
     assert west_lake["admin_how"] == "boundary"
     assert west_lake["admin"][-1]["code"] == "330106"  # 西湖 lies in 西湖区
+
+
+def test_without_boundaries_seats_of_recoded_and_merged_counties_count(places: Any) -> None:
+    """No boundary layer: the county is the nearest seat's. Seats listed under a retired code
+    (临安市 330185) or of a merged county (下城区, now 拱墅区) still mark their area: points
+    by them lie in 临安区 and 拱墅区 (DataV polygons), and reverse geocoding says so."""
+    polygons = {str(f["properties"]["adcode"]): shapely.geometry.shape(f["geometry"])
+                for f in json.loads(COUNTIES.read_text())["features"]}
+    div = places.service.gazetteer.divisions
+    xiacheng = next(p for c, *p in div.extra_seats if c == "330105")
+    for code, (lon, lat) in (("330112", div.get("330112").seat), ("330105", xiacheng)):
+        around = [(lon + dx, lat + dy) for dx in (-0.004, 0.0, 0.004) for dy in (-0.004, 0.0, 0.004)]
+        inside = [p for p in around if polygons[code].contains(shapely.Point(p))]
+        assert len(inside) >= 5
+        for point in inside:
+            r = places.service.reverse(Actor.anonymous(), *point)
+            assert r["admin_how"] == "seat" and r["admin"][-1]["code"] == code, (code, point)
