@@ -119,3 +119,26 @@ def test_exact_name_near_the_area_when_its_county_is_unknown(
         r = svc.geocode(PUBLIC, "杭州市" + p["name"])
         assert r.level == "poi" and close(r, p["geometry"]), (p["name"], r.level, r.name)
         assert svc.geocode(PUBLIC, "汕头市" + p["name"]).level != "poi"  # 1,000 km away
+
+
+def test_names_that_begin_with_divisions_or_have_brackets_after_one(places: Loaded) -> None:
+    """The parser reads the start of 大关西一社区自行车租赁点 as 大关 (街道) + 西一社区 and drops the
+    brackets of 七格社区东门(二)自行车租赁点: the name is tried with every division name before
+    it in front, in the text as written too."""
+    svc = places.service
+    div = svc.gazetteer.divisions
+    pois = [p for p in named_pois(places) if p["geometry"].geom_type == "Point"]
+    uses = Counter(p["name"] for p in pois)
+    picked = []
+    for p in pois:
+        if uses[p["name"]] != 1:
+            continue
+        parsed = parse_address("杭州市" + p["name"], div)
+        below = [k for k in ("district", "township", "community") if parsed.components.get(k)
+                 and parsed.components[k].text]
+        if len(below) >= 2 or (below and "(" in p["name"]):
+            picked.append(p)
+    assert len(picked) >= 3
+    for p in picked[:10]:
+        r = svc.geocode(PUBLIC, "杭州市" + p["name"])
+        assert r.level == "poi" and close(r, p["geometry"]), (p["name"], r.level, r.name)

@@ -193,18 +193,23 @@ def _raw_rest(text: str, parsed: Any) -> str:
 
 
 def _variants(parsed: Any, name: str) -> list[str]:
+    """`name`, then the same text with the division names right before it in front, one more
+    at a time (大关西一社区自行车租赁点 is read as 大关 + 西一社区 + 自行车租赁点); in the text as
+    normalised for parsing or, for names with brackets, as written."""
     out = [name]
-    text = parsed.normalised
-    at = text.find(name)
-    last = None
-    for kind in ("province", "city", "district", "township", "community"):
-        c = parsed.components.get(kind)
-        if c is not None and c.text and text.find(c.text) >= 0 and \
-                text.find(c.text) + len(c.text) == at:
-            last = c
-    if last is not None:
-        out.append(text[text.find(last.text):at + len(name)])
-    return out
+    for text in (parsed.normalised, normalise(parsed.text)):
+        at = text.find(name)
+        if at < 0:
+            continue
+        start = at
+        for kind in ("community", "township", "district", "city", "province"):
+            c = parsed.components.get(kind)
+            if c is not None and c.text and text.rfind(c.text, 0, start) >= 0 and \
+                    text.rfind(c.text, 0, start) + len(c.text) == start:
+                start = text.rfind(c.text, 0, start)
+                out.append(text[start:at + len(name)])
+        break
+    return out[:3]
 
 
 def _door_queries(parsed: Any, rest: str) -> list[tuple[str, str]]:
