@@ -4,6 +4,7 @@ that contains them, and reverse geocoding says so."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from mapnode.model import Actor
 from mapnode.services.search import PlacesService, Query
 from mapnode.store import VersionedStore
 from tests.search import data
+from tests.search.test_search import source
 from tests.support.data import SHARED_DATA
 
 # DataV county polygons converted to WGS84 (no licence stated: test data only)
@@ -56,3 +58,33 @@ def test_without_boundaries_seats_of_recoded_and_merged_counties_count(places: A
         for point in inside:
             r = places.service.reverse(Actor.anonymous(), *point)
             assert r["admin_how"] == "seat" and r["admin"][-1]["code"] == code, (code, point)
+
+
+def test_without_boundaries_a_county_search_finds_places_put_across_its_border(
+        places: Any) -> None:
+    """No boundary layer: places near a border carry the county of a nearer seat. Searching a
+    name exactly within the county that really holds the place (its DataV polygon) finds it
+    in a neighbouring county by seat when the county itself has no place of that name."""
+    counties = [(str(f["properties"]["adcode"]), shapely.geometry.shape(f["geometry"]))
+                for f in json.loads(COUNTIES.read_text())["features"]]
+    svc = places.service
+    pois = [p for p in source(places.files["poi_points"]) if p.get("name")
+            and p["geometry"].geom_type == "Point"]
+    uses = Counter(p["name"] for p in pois)
+    tried = 0
+    for p in pois:
+        if uses[p["name"]] != 1:
+            continue
+        true = [c for c, g in counties if g.contains(p["geometry"])]
+        text = svc.keyword(p["name"], required=True)
+        hits = svc.search(Actor.anonymous(), Query(text=text, kinds=("poi",), limit=1)).hits
+        if len(true) != 1 or not hits or hits[0].admin_code == true[0] \
+                or hits[0].match != "exact":
+            continue
+        found = svc.search(Actor.anonymous(), Query(text=text, kinds=("poi",), admin=true[0],
+                                                   limit=1)).hits
+        assert found and found[0].key == hits[0].key, (p["name"], true[0])
+        tried += 1
+        if tried == 8:
+            break
+    assert tried >= 3

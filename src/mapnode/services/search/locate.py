@@ -27,6 +27,7 @@ from mapnode.places import AdminDivisions, BoundaryIndex, Level, parse_address
 from mapnode.places.sources import code_text, load_from_store
 
 MAX_SEAT_KM = 60.0
+NEAR_SEATS_KM = 100.0
 ADDR_FIELDS = ("addr:province", "addr:city", "addr:district")
 
 
@@ -69,6 +70,7 @@ class AdminLocator:
         self._seats = np.array([shapely.Point(*p) for _, p in seats], dtype=object)
         self._tree = STRtree(self._seats) if seats else None
         self.has_boundaries = bool(getattr(divisions, "_boundaries", None))
+        self._near: dict[str, tuple[str, ...]] = {}
 
     def locate(self, points: Sequence[BaseGeometry | None],
                props: Sequence[dict[str, Any]]) -> list[Located]:
@@ -105,6 +107,25 @@ class AdminLocator:
             km = np.hypot((p.x - seat.x) * 111.32 * np.cos(np.radians(p.y)), (p.y - seat.y) * 110.57)
             if km <= MAX_SEAT_KM:
                 out[todo[a]] = Located(self._seat_codes[b], "seat")
+
+    def neighbours(self, code: str, k: int = 12) -> tuple[str, ...]:
+        """Counties where a place of county `code` may have been put by the nearest seat: those
+        whose seats are the `k` nearest to its seat(s) within NEAR_SEATS_KM; for a county
+        without a seat (钱塘区, new in 2021), the other counties of its city."""
+        if code not in self._near:
+            mine = [self._seats[i] for i, c in enumerate(self._seat_codes) if c == code]
+            xy = np.array([(p.x, p.y) for p in self._seats]).reshape(-1, 2)
+            out: dict[str, None] = {}
+            for p in mine:
+                km = np.hypot((xy[:, 0] - p.x) * 111.32 * np.cos(np.radians(p.y)),
+                              (xy[:, 1] - p.y) * 110.57)
+                for i in np.argsort(km)[:k + 1]:
+                    if km[i] <= NEAR_SEATS_KM and self._seat_codes[i] != code:
+                        out[self._seat_codes[i]] = None
+            if not mine:
+                out.update((c, None) for c in self._seat_codes if c[:4] == code[:4] and c != code)
+            self._near[code] = tuple(out)
+        return self._near[code]
 
     def county_at(self, lon: float, lat: float) -> Located:
         return self.locate([shapely.Point(lon, lat)], [{}])[0]
