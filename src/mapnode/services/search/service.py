@@ -108,7 +108,8 @@ class PlacesService:
     def _near_admin(self, actor: Actor, q: Query, page: Page) -> Page:
         """Without published boundaries a place's county is its nearest seat's, wrong near
         borders: when nothing in the county `admin` bears the name exactly, a place of that
-        exact name in a neighbouring county (by seat) is the answer, the county's own first."""
+        exact name in a neighbouring county (by seat) is the answer, the county's own first;
+        when nothing inside matches at all, any match there (one wrong character)."""
         loc = self.gazetteer.locator
         if not q.text or not q.admin or len(normalise_code(q.admin)) != 6 or q.offset \
                 or loc.has_boundaries or (page.hits and page.hits[0].match in ("exact", "alias")):
@@ -117,7 +118,9 @@ class PlacesService:
         if not near:
             return page
         wider = self.searcher.search(actor, replace(q, near_admin=near, prefer_admin=q.admin))
-        return wider if wider.hits and wider.hits[0].match in ("exact", "alias") else page
+        if wider.hits and (not page.hits or wider.hits[0].match in ("exact", "alias")):
+            return wider
+        return page
 
     def suggest(self, actor: Actor, text: str, limit: int = 10,
                 point: tuple[float, float] | None = None) -> list[dict[str, Any]]:
