@@ -44,12 +44,17 @@ def test_county_codes_come_from_published_boundaries(
     assert west_lake["admin"][-1]["code"] == "330106"  # 西湖 lies in 西湖区
 
 
+def datav_counties() -> dict[str, Any]:
+    """Code → polygon of the DataV counties (WGS84 copy)."""
+    return {str(f["properties"]["adcode"]): shapely.geometry.shape(f["geometry"])
+            for f in json.loads(COUNTIES.read_text())["features"]}
+
+
 def test_without_boundaries_seats_of_recoded_and_merged_counties_count(places: Any) -> None:
     """No boundary layer: the county is the nearest seat's. Seats listed under a retired code
     (临安市 330185) or of a merged county (下城区, now 拱墅区) still mark their area: points
     by them lie in 临安区 and 拱墅区 (DataV polygons), and reverse geocoding says so."""
-    polygons = {str(f["properties"]["adcode"]): shapely.geometry.shape(f["geometry"])
-                for f in json.loads(COUNTIES.read_text())["features"]}
+    polygons = datav_counties()
     div = places.service.gazetteer.divisions
     xiacheng = next(p for c, *p in div.extra_seats if c == "330105")
     for code, (lon, lat) in (("330112", div.get("330112").seat), ("330105", xiacheng)):
@@ -66,8 +71,7 @@ def test_without_boundaries_a_county_search_finds_places_put_across_its_border(
     """No boundary layer: places near a border carry the county of a nearer seat. Searching a
     name exactly within the county that really holds the place (its DataV polygon) finds it
     in a neighbouring county by seat when the county itself has no place of that name."""
-    counties = [(str(f["properties"]["adcode"]), shapely.geometry.shape(f["geometry"]))
-                for f in json.loads(COUNTIES.read_text())["features"]]
+    counties = list(datav_counties().items())
     svc = places.service
     pois = [p for p in source(places.files["poi_points"]) if p.get("name")
             and p["geometry"].geom_type == "Point"]
