@@ -167,7 +167,8 @@ def test_seats_of_recoded_counties_follow_the_name(divisions: AdminDivisions) ->
     assert linan.seat is not None and 119.6 < linan.seat[0] < 119.8
     assert divisions.current("330185", "临安市") is linan
     assert divisions.current("330106", "西湖区") is divisions.get("330106")
-    assert divisions.current("330106", "下城区") is None
+    assert divisions.current("330106", "下城区") is None  # another division's name
+    assert divisions.current("330106", "西湖区人民政府") is divisions.get("330106")
     assert divisions.current("350182", "长乐市") is divisions.get("350112")
 
 

@@ -239,7 +239,8 @@ class AdminDivisions:
         division when the name agrees (or no name is given); else, for a code retired when a
         county was re-coded (临安市 330185 is 临安区 330112 since 2017), the one division of
         the same level and short name under the same parent code, or, for a division merged
-        away (下城区 330103), the one its former name now stands for (拱墅区)."""
+        away (下城区 330103), the one its former name now stands for (拱墅区). A name that is
+        another division's (a re-used code) gives None; one that is no division's, the code's."""
         d = self.find(code)
         if name is None or (d is not None and name in (d.name, d.short_name)):
             return d
@@ -253,7 +254,11 @@ class AdminDivisions:
                  if c.startswith(parent) and Level.of_code(c) is level}
         if not found and d is None:  # merged away: the division its former name points to
             found = {c for c, how in self._names.get(name, ()) if how == "former"}
-        return self._by_code[found.pop()] if len(found) == 1 else None
+        if len(found) == 1:
+            return self._by_code[found.pop()]
+        if d is not None and not self._names.get(name) and not self._names.get(short_name(name, level)):
+            return d  # a name that is no division's (杭州市人民政府): the code decides
+        return None
 
     def get(self, code: str | int) -> Division:
         """The division with this code (6/9/12 digits, or the 2/4-digit province/city prefix)."""
