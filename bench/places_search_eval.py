@@ -183,8 +183,9 @@ def accuracy(svc: Any, store: Any, n: int, seed: int, show: int = 0) -> list[Any
         if len(same) == 1:
             s.add("POI name (unique)", near_any(hit, same), name, hit)
         county = county_at(f.geometry.x, f.geometry.y)
+        in_county = [g for g in same if county_of.get(g.wkb) == county] or [f.geometry] \
+            if county else same
         if county:
-            in_county = [g for g in same if county_of.get(g.wkb) == county] or [f.geometry]
             hit = first(Query(text=text, admin=county, limit=1))
             s.add("POI name + county", near_any(hit, in_county), f"{name} @{county}", hit)
             if len(in_county) == 1:
