@@ -50,7 +50,7 @@ import httpx
 
 from bench.common import drop_database, machine_line, print_table
 from bench.places_http_bench import lua, wrk_stats
-from bench.places_search_eval import Case, build, eval_cases, score
+from bench.places_search_eval import Answer, Case, build, eval_cases, score
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -185,35 +185,37 @@ def nominatim_path(case: Case, limit: int = 1) -> str:
     return f"/search?q={quote(nominatim_text(case))}&format=jsonv2&limit={limit}"
 
 
-def mapnode_answer(client: httpx.Client) -> Callable[[Case], tuple[Any, Any, Any]]:
-    def answer(case: Case) -> tuple[Any, Any, Any]:
+def mapnode_answer(client: httpx.Client) -> Callable[[Case], Answer]:
+    def answer(case: Case) -> Answer:
         r = client.get(mapnode_path(case))
         if r.status_code != 200:
-            return None, None, None
+            return None, None, None, f"HTTP {r.status_code}"
         body = r.json()
         feat = body if case.call == "geocode" else (body["features"] or [None])[0]
         if not feat or not feat.get("geometry"):
-            return None, None, None
+            return None, None, None, "no answer"
         lon, lat = feat["geometry"]["coordinates"]
         props = feat["properties"]
-        return lon, lat, props.get("level", props.get("kind"))
+        level = props.get("level", props.get("kind"))
+        return lon, lat, level, f"{level} {props.get('name')}"
 
     return answer
 
 
-def nominatim_answer(client: httpx.Client) -> Callable[[Case], tuple[Any, Any, Any]]:
-    def answer(case: Case) -> tuple[Any, Any, Any]:
+def nominatim_answer(client: httpx.Client) -> Callable[[Case], Answer]:
+    def answer(case: Case) -> Answer:
         r = client.get(nominatim_path(case))
         rows = r.json() if r.status_code == 200 else []
         if not rows:
-            return None, None, None
-        return float(rows[0]["lon"]), float(rows[0]["lat"]), rows[0].get("category")
+            return None, None, None, "no answer"
+        return (float(rows[0]["lon"]), float(rows[0]["lat"]), rows[0].get("category"),
+                str(rows[0].get("display_name")))
 
     return answer
 
 
 def ask_all(cases: list[Case], make: Callable[[httpx.Client], Any],
-            base: str) -> dict[int, tuple[Any, Any, Any]]:
+            base: str) -> dict[int, Answer]:
     """Every case once (4 at a time), answers memoised by case index."""
     def run(part: list[int]) -> list[tuple[int, Any]]:
         with httpx.Client(base_url=base, timeout=60) as c:
@@ -243,7 +245,7 @@ def main() -> None:
     svc = PlacesService(store)
     svc.gazetteer.catch_up()  # builds the index when the store has none
     import_nominatim(nominatim, seats_of(svc), args.reimport)
-    cases, _ = eval_cases(svc, store, args.sample, args.seed)
+    cases, _, _ = eval_cases(svc, store, args.sample, args.seed)
     print(machine_line())
     print(f"{len(cases)} queries from places_search_eval.eval_cases "
           f"(--sample {args.sample} --seed {args.seed})")
@@ -264,9 +266,9 @@ def accuracy_table(cases: list[Case]) -> None:
            for name, make in (("mapnode", mapnode_answer), ("Nominatim", nominatim_answer))}
     print(f"accuracy run: {time.perf_counter() - t0:.0f} s")
     index = {id(c): i for i, c in enumerate(cases)}
-    res = {name: score(cases, lambda c, a=a: a[index[id(c)]], level=False)
+    res = {name: score(cases, lambda c, a=a: a[index[id(c)]], level=False).ok
            for name, a in got.items()}
-    strict = score(cases, lambda c: got["mapnode"][index[id(c)]], level=True)
+    strict = score(cases, lambda c: got["mapnode"][index[id(c)]], level=True).ok
 
     def pct(v: list[bool]) -> str:
         return f"{100 * sum(v) / max(1, len(v)):.1f}%"

@@ -1,24 +1,36 @@
 """Place-name search: a development evaluation (accuracy and latency), printed as figures.
 
     python bench/places_search_eval.py [--store /tmp/places-eval.mapnode] [--sample 400]
-        [--boundaries] [--http] [--seed 2026]
+        [--boundaries] [--seed 2026] [--accuracy-only] [--show-failures N] [--http]
 
 Builds (once) an embedded store from demo/manifest.json plus the cpca county seats of
 ../shared/data (as `admin_seats`, GCJ-02 converted) and, with --boundaries, the DataV county
-polygons of Zhejiang and Guangdong (as `admin_boundaries`; use another --store), indexes it,
-then:
+polygons of Zhejiang and Guangdong (as `admin_boundaries`: the GCJ-02 original imported with
+`crs=gcj02`, i.e. through mapnode's own conversion; no licence, evaluation only, never the
+demo; use another --store), indexes it, then:
 - accuracy: top-1 for queries built from a seeded random sample of real names (not a fixed
   list): POI name; POI name with its county (admin filter); POI name with one character
-  replaced; POI name geocoded after 杭州市; road name geocoded with city and district
-  ("杭州市西湖区文三路"); door addresses of the POIs that have addr:street +
-  addr:housenumber. An answer is right when it lies within max(100 m, half the feature's
-  size) of the feature (the issue's rule); a road answer when it lies that close to a way of
-  that name. Name queries are also scored on the names that identify one place ("unique":
-  no other POI bears the name, in the county for the county query): a chain store's name
-  (肯德基, 17 in one district) has no single right answer.
+  replaced (with the county); POI name geocoded after 杭州市; road name geocoded with city and
+  district ("杭州市西湖区文三路"); door addresses (杭州市 + addr:street + addr:housenumber).
 - reverse geocoding: the county code for the sampled POIs and for seeded random points in
-  Hangzhou's counties, against the DataV county polygon that contains the point (points in
-  no polygon or in two are skipped).
+  Hangzhou's counties.
+
+Rules (what counts as right, and why):
+- An answer is right when it lies within max(100 m, half the feature's size) of a place the
+  query can mean (the issue's rule). A name can mean several places: every feature of an
+  indexed layer (POIs, stations, water, landuse, roads) with the same normalised name, and
+  for the county query those in that county; the answer may be any of them (肯德基 is 17
+  places in one district; 赵伍路 is a bus stop and a road). "(unique)" rows keep only the
+  names that mean one place. A road answer is right near any way whose name has the same
+  Chinese part (临东路 = 临东路 Lindong Rd). A door answer is right near any address point
+  with the same street (Chinese part) and number.
+- The county of a query and the truth of reverse geocoding are the DataV polygon (WGS84
+  copy) that holds the point (a person names the county the place is in, not the county
+  the service guessed); points in no polygon or in two are skipped. Without --boundaries
+  the service only has seats, so its counties near borders are guesses: that run measures
+  the fallback, and reverse county accuracy needs published boundaries.
+- Not scored, counted and printed: door addresses whose street has no Chinese character
+  (Powerlong Plaza 30号: not a Chinese address). Sampled POIs have a Chinese name.
 - latency: search and suggest calls from 1 and 32 concurrent threads against the service,
   and (with --http) against `mapnode serve` over HTTP; p50/p90/p99 in ms.
 """
@@ -43,6 +55,7 @@ import shapely
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 COUNTIES = SHARED / "admin_boundaries_datav" / "gd_zj_counties_wgs84.geojson"
+COUNTIES_GCJ = SHARED / "admin_boundaries_datav" / "gd_zj_counties_gcj02.geojson"
 
 
 def build(path: Path, boundaries: bool = False) -> Any:
@@ -69,8 +82,9 @@ def build(path: Path, boundaries: bool = False) -> Any:
             layer="admin_seats", key="adcode", crs="gcj02", lon_field="longitude",
             lat_field="latitude"))
         if boundaries:  # DataV polygons, no licence stated: evaluation only, never the demo
-            import_file(store, system, COUNTIES, ImportOptions(layer="admin_boundaries",
-                                                               key="adcode", repair=True))
+            # the GCJ-02 original through mapnode's own conversion; the truth is the WGS84 copy
+            import_file(store, system, COUNTIES_GCJ, ImportOptions(
+                layer="admin_boundaries", key="adcode", crs="gcj02", repair=True))
         print(f"store built in {time.perf_counter() - t0:.1f} s: {path}")
     return store
 
@@ -88,6 +102,22 @@ def top1(ok: list[bool]) -> str:
     return f"{100 * sum(ok) / max(1, len(ok)):5.1f}% of {len(ok)}"
 
 
+class Scores:
+    """Right/wrong per class, with what went wrong (printed by --show-failures)."""
+
+    def __init__(self) -> None:
+        self.ok: dict[str, list[bool]] = defaultdict(list)
+        self.failures: dict[str, list[str]] = defaultdict(list)
+
+    def print(self, title: str, show: int) -> None:
+        print(f"\n{title}")
+        for k, v in self.ok.items():
+            print(f"  {k:36s} {top1(v)}")
+        for k, v in self.failures.items():
+            for line in v[:show]:
+                print(f"    ✗ {k}: {line}")
+
+
 def tolerance(geom: Any) -> float:
     """max(100 m, half the feature's size): the issue's rule for a right answer."""
     x0, y0, x1, y1 = geom.bounds
@@ -97,7 +127,7 @@ def tolerance(geom: Any) -> float:
 
 @dataclass(frozen=True)
 class Case:
-    """One evaluation query: what is typed, how mapnode is asked, and where the answer lies."""
+    """One evaluation query: what is typed, how mapnode is asked, and where a right answer lies."""
 
     classes: tuple[str, ...]  # the figures it counts in ("POI name", "POI name (unique)", …)
     text: str  # as a user types it
@@ -106,76 +136,105 @@ class Case:
     admin: str | None = None  # county code (search filter)
     admin_name: str | None = None  # that county's name, for a geocoder without the filter
     kinds: tuple[str, ...] = ()
-    level: str | None = None  # the level the geocoder must report
+    levels: tuple[str, ...] = ()  # the levels the geocoder may report (empty: any)
 
 
-def eval_cases(svc: Any, store: Any, n: int, seed: int) -> tuple[list[Case], list[Any]]:
-    """The evaluation set (seeded sample of real names and addresses) and the sampled POIs."""
+Answer = tuple[float | None, float | None, str | None, str]  # lon, lat, level, what (for failures)
+
+
+def eval_cases(svc: Any, store: Any, n: int, seed: int) -> tuple[list[Case], list[Any], Counter[str]]:
+    """The evaluation set (seeded sample of real names and addresses, see the rules above), the
+    sampled POIs, and what was counted but not scored."""
     from mapnode.model import Actor
+    from mapnode.services.search.text import has_han, normalise, street_key
 
     rng = random.Random(seed)
     pois = sample_pois(store, n, rng)
+    truth = CountyTruth()
     locate = svc.gazetteer.locator.county_at
     divisions = svc.gazetteer.divisions
-    every = [f for f in store.features(Actor.system(), "poi_points") if f.properties.get("name")]
-    in_layer = Counter(f.properties["name"] for f in every)
-    in_county = Counter((f.properties["name"], locate(*representative(f.geometry)).code)
-                        for f in every)
+
+    def county_at(x: float, y: float) -> str | None:
+        """The county a person would name: the DataV polygon's, else the service's own."""
+        return truth(x, y) or locate(x, y).code
+
+    # every place a name can mean: features of every indexed layer with that (normalised) name
+    meant: dict[str, list[Any]] = defaultdict(list)
+    for spec in svc.config.sources:
+        for f in store.features(Actor.system(), spec.layer):
+            for k in spec.name_fields:
+                if f.properties.get(k):
+                    meant[normalise(str(f.properties[k]), divisions.normaliser)].append(f.geometry)
+    meant = {k: list({g.wkb: g for g in v}.values()) for k, v in meant.items()}
+    county_of = {g.wkb: county_at(*representative(g)) for v in meant.values() for g in v}
     cases: list[Case] = []
+    skipped: Counter[str] = Counter()
     for f in pois:
-        name, g = f.properties["name"], (f.geometry,)
-        unique = in_layer[name] == 1
+        name = f.properties["name"]
+        same = tuple(meant.get(svc.keyword(name, required=True)) or [f.geometry])
+        unique = len(same) == 1
         cases.append(Case(("POI name",) + (("POI name (unique)",) if unique else ()), name,
-                          "search", g, kinds=("poi",)))
-        county = locate(f.geometry.x, f.geometry.y).code
+                          "search", same, kinds=("poi",)))
+        county = county_at(f.geometry.x, f.geometry.y)
+        in_county = tuple(g for g in same if county_of.get(g.wkb) == county) or (f.geometry,) \
+            if county else same
         cname = divisions.get(county).name if county else None
         if county:
             cases.append(Case(("POI name + county",) + (
-                ("POI name + county (unique)",) if in_county[(name, county)] == 1 else ()),
-                name, "search", g, admin=county, admin_name=cname))
+                ("POI name + county (unique)",) if len(in_county) == 1 else ()),
+                name, "search", in_county, admin=county, admin_name=cname))
         if len(name) >= 4:
             i = rng.randrange(1, len(name) - 1)
             cases.append(Case(("POI name, one wrong char",), name[:i] + "囗" + name[i + 1:],
-                              "search", g, admin=county, admin_name=cname))
+                              "search", in_county, admin=county, admin_name=cname))
         cases.append(Case(("geocode 杭州市+POI name",) + (
             ("geocode 杭州市+POI name (unique)",) if unique else ()), f"杭州市{name}", "geocode",
-            g, level="poi"))
+            same, levels=("poi", "road")))  # 赵伍路: a stop and a road
     roads = defaultdict(list)
+    by_street = defaultdict(list)  # 临东路 and 临东路 Lindong Rd are one street
     for r in store.features(Actor.system(), "roads"):
         if r.properties.get("name"):
             roads[r.properties["name"]].append(r.geometry)
+            by_street[street_key(r.properties["name"])].append(r.geometry)
     for name in rng.sample(sorted(roads), min(n, len(roads))):
-        geoms = roads[name]
-        mid = shapely.union_all(geoms).representative_point()
-        county = locate(mid.x, mid.y).code
+        mid = shapely.union_all(roads[name]).representative_point()
+        county = county_at(mid.x, mid.y)
         prefix = divisions.full_name(county)[3:] if county else "杭州市"
         cases.append(Case(("geocode city+district+road",), f"{prefix}{name}", "geocode",
-                          tuple(geoms), level="road"))
+                          tuple(by_street[street_key(name)]), levels=("road",)))
+    doors: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for f in store.features(Actor.system(), "poi_points"):
         street, number = f.properties.get("addr:street"), f.properties.get("addr:housenumber")
         if street and number and str(number).removesuffix("号").isdigit():
-            cases.append(Case(("geocode door address",),
-                              f"杭州市{street}{str(number).removesuffix('号')}号", "geocode",
-                              (f.geometry,), level="door"))
-    return cases, pois
+            doors[(street_key(str(street)), str(number).removesuffix("号"))].append(f)
+    for (street, number), feats in sorted(doors.items()):
+        if not has_han(street):  # Powerlong Plaza 30: not a Chinese address
+            skipped["door address: street without Chinese"] += len(feats)
+            continue
+        typed = str(feats[0].properties["addr:street"])
+        cases.append(Case(("geocode door address",), f"杭州市{typed}{number}号", "geocode",
+                          tuple(x.geometry for x in feats), levels=("door",)))
+    return cases, pois, skipped
 
 
-Answer = tuple[float | None, float | None, str | None]  # lon, lat, level
-
-
-def score(cases: list[Case], answer: Any, level: bool = True) -> dict[str, list[bool]]:
+def score(cases: list[Case], answer: Any, level: bool = True) -> Scores:
     """Top-1 right or wrong per class: the answer lies within max(100 m, half the feature's
-    size) of a truth geometry (and, with `level`, has the level the case asks for)."""
+    size) of a truth geometry (and, with `level`, has a level the case allows)."""
     from mapnode.store.base import metric_distances
 
-    res: dict[str, list[bool]] = defaultdict(list)
+    s = Scores()
     for case in cases:
-        lon, lat, got = answer(case)
-        ok = lon is not None and (not level or case.level is None or got == case.level) and any(
-            float(metric_distances(lon, lat, [g])[0]) <= tolerance(g) for g in case.truths)
+        lon, lat, got, what = answer(case)
+        ok = lon is not None and lat is not None and (
+            not level or not case.levels or got in case.levels) and any(
+            float(m) <= tolerance(g) for m, g in zip(
+                metric_distances(lon, lat, list(case.truths)), case.truths, strict=True))
         for c in case.classes:
-            res[c].append(ok)
-    return res
+            s.ok[c].append(ok)
+            if not ok:
+                where = f" @{case.admin}" if case.admin else ""
+                s.failures[c].append(f"{case.text}{where} -> {what}")
+    return s
 
 
 def service_answer(svc: Any) -> Any:
@@ -185,23 +244,27 @@ def service_answer(svc: Any) -> Any:
 
     public = Actor.anonymous()
 
+    def described(hit: Any, level: str | None) -> Answer:
+        if hit is None or hit.lon is None:
+            return None, None, None, "no answer"
+        return hit.lon, hit.lat, level, f"{level} {hit.name} ({hit.lon:.5f}, {hit.lat:.5f})"
+
     def answer(case: Case) -> Answer:
         if case.call == "geocode":
             g = svc.geocode(public, case.text)
-            return g.lon, g.lat, g.level
+            return described(g, g.level)
         hits = svc.search(public, Query(text=svc.keyword(case.text, required=True),
                                         admin=case.admin, kinds=case.kinds, limit=1)).hits
-        return (hits[0].lon, hits[0].lat, hits[0].kind) if hits else (None, None, None)
+        return described(hits[0], hits[0].kind) if hits else described(None, None)
 
     return answer
 
 
-def accuracy(svc: Any, store: Any, n: int, seed: int) -> list[Any]:
-    cases, pois = eval_cases(svc, store, n, seed)
-    res = score(cases, service_answer(svc))
-    print("\naccuracy (top-1)")
-    for k, v in res.items():
-        print(f"  {k:36s} {top1(v)}")
+def accuracy(svc: Any, store: Any, n: int, seed: int, show: int = 0) -> list[Any]:
+    cases, pois, skipped = eval_cases(svc, store, n, seed)
+    score(cases, service_answer(svc)).print("accuracy (top-1)", show)
+    for reason, count in skipped.items():
+        print(f"  not scored: {count} ({reason})")
     return pois
 
 
@@ -210,23 +273,32 @@ def representative(geom: Any) -> tuple[float, float]:
     return p.x, p.y
 
 
-def reverse_county(svc: Any, pois: list[Any], n: int, seed: int) -> None:
-    """County-code accuracy of reverse geocoding against the DataV county polygons."""
-    import json
+class CountyTruth:
+    """The county of a point by the DataV polygons (WGS84 copy; Zhejiang): None in no polygon
+    or in two."""
 
-    from mapnode.model import Actor
+    def __init__(self) -> None:
+        import json
 
-    data = json.loads(COUNTIES.read_text())
-    polys = [(str(f["properties"]["adcode"]), shapely.from_geojson(json.dumps(f["geometry"])))
-             for f in data["features"] if str(f["properties"]["adcode"]).startswith("33")]
-    tree = shapely.STRtree([g for _, g in polys])
+        data = json.loads(COUNTIES.read_text())
+        self.polygons = [(str(f["properties"]["adcode"]),
+                          shapely.from_geojson(json.dumps(f["geometry"])))
+                         for f in data["features"] if str(f["properties"]["adcode"]).startswith("33")]
+        self.tree = shapely.STRtree([g for _, g in self.polygons])
 
-    def truth(x: float, y: float) -> str | None:
-        found = [polys[i][0] for i in tree.query(shapely.Point(x, y), predicate="intersects")]
+    def __call__(self, x: float, y: float) -> str | None:
+        found = [self.polygons[i][0]
+                 for i in self.tree.query(shapely.Point(x, y), predicate="intersects")]
         return found[0] if len(found) == 1 else None
 
+
+def reverse_county(svc: Any, pois: list[Any], n: int, seed: int, show: int = 0) -> None:
+    """County-code accuracy of reverse geocoding against the DataV county polygons."""
+    from mapnode.model import Actor
+
+    truth = CountyTruth()
     rng = random.Random(seed)
-    hz = shapely.union_all([g for c, g in polys if c.startswith("3301")])
+    hz = shapely.union_all([g for c, g in truth.polygons if c.startswith("3301")])
     x0, y0, x1, y1 = hz.bounds
     randoms: list[tuple[float, float]] = []
     while len(randoms) < n:
@@ -234,20 +306,22 @@ def reverse_county(svc: Any, pois: list[Any], n: int, seed: int) -> None:
         if hz.contains(shapely.Point(x, y)):
             randoms.append((x, y))
     public = Actor.anonymous()
-    print("\nreverse geocoding, county code (truth: DataV county polygons)")
+    s = Scores()
+    how: Counter[str] = Counter()
     for label, points in (("at sampled POIs", [representative(f.geometry) for f in pois]),
                           ("random points in 杭州", randoms)):
-        ok: list[bool] = []
-        how: Counter[str] = Counter()
         for x, y in points:
             t = truth(x, y)
             if t is None:
                 continue
             r = svc.reverse(public, x, y)
             got = r["admin"][-1]["code"] if r["admin"] else None
-            ok.append(got == t)
+            s.ok[label].append(got == t)
+            if got != t:
+                s.failures[label].append(f"({x:.5f}, {y:.5f}) in {t} -> {got}")
             how[r["admin_how"]] += 1
-        print(f"  {label:36s} {top1(ok)}  (county from: {dict(how)})")
+    s.print(f"reverse geocoding, county code (truth: DataV county polygons; county from: "
+            f"{dict(how)})", show)
 
 
 def queries(store: Any, rng: random.Random, n: int = 400) -> list[str]:
@@ -294,6 +368,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--boundaries", action="store_true",
                     help="publish the DataV county polygons as admin_boundaries (another --store)")
+    ap.add_argument("--show-failures", type=int, default=0, metavar="N",
+                    help="print the first N wrong answers of each class")
     ap.add_argument("--accuracy-only", action="store_true", help="skip the latency runs")
     ap.add_argument("--http", action="store_true", help="also measure over HTTP (mapnode serve)")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (--http)")
@@ -308,8 +384,8 @@ def main() -> None:
     svc.gazetteer.rebuild()
     entries = store.query("SELECT kind, COUNT(*) FROM search_entries GROUP BY kind")
     print(f"index rebuilt in {time.perf_counter() - t0:.1f} s: {dict(entries)}")
-    pois = accuracy(svc, store, args.sample, args.seed)
-    reverse_county(svc, pois, args.sample, args.seed + 2)
+    pois = accuracy(svc, store, args.sample, args.seed, args.show_failures)
+    reverse_county(svc, pois, args.sample, args.seed + 2, args.show_failures)
     if args.accuracy_only:
         return
     qs = queries(store, random.Random(args.seed + 1))

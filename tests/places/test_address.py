@@ -148,3 +148,31 @@ def test_nothing_recognisable(divisions: AdminDivisions) -> None:
     p = parse_address("hello world", divisions)
     assert p.admin_code is None and p.confidence < 0.5
     assert parse_address("", divisions).components == {}
+
+
+def test_a_real_city_name_is_not_a_mistyped_one(divisions: AdminDivisions) -> None:
+    """杭州市 is one edit from 赣州市, whose 瑞金市 has a 九堡镇: a real name read exactly is not
+    a typo of another (九堡 is now a 街道 of 杭州, so the rest is a POI name)."""
+    p = parse_address("杭州市九堡镇政府自行车租赁点", divisions)
+    assert p.code("city") == "3301" and p.admin_code.startswith("33")
+    typo = parse_address("杭洲西湖区", divisions)  # a real typo still reads as 杭州
+    assert typo.code("district") == "330106"
+
+
+def test_short_names_that_begin_a_name(divisions: AdminDivisions) -> None:
+    """A short province or county name followed by a POI word begins a name (浦东发展银行,
+    西湖医院), unless a road follows (西湖西园七路 is 西湖 + 西园七路)."""
+    bank = parse_address("杭州市上海浦东发展银行", divisions)
+    assert bank.code("city") == "3301" and bank.value("poi") == "上海浦东发展银行"
+    hospital = parse_address("杭州西湖医院", divisions)
+    assert hospital.code("district") is None and hospital.value("poi") == "西湖医院"
+    road = parse_address("杭州西湖西园七路655号", divisions)
+    assert road.code("district") == "330106" and road.value("road") == "西园七路"
+    assert parse_address("上海浦东新区世纪大道", divisions).code("district") == "310115"
+
+
+def test_a_road_is_not_a_mistyped_township(divisions: AdminDivisions) -> None:
+    """城南大道 is one edit from 城南街道 (越城区) but names a road."""
+    p = parse_address("绍兴市越城区城南大道", divisions)
+    assert p.code("township") is None and p.value("road") == "城南大道"
+    assert parse_address("绍兴市越城区城南街道", divisions).code("township") is not None

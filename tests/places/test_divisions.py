@@ -159,6 +159,28 @@ def test_seats_are_converted_from_gcj02(divisions: AdminDivisions) -> None:
     assert sum(d.seat is not None for d in counties) / len(counties) > 0.9
 
 
+def test_seats_of_recoded_counties_follow_the_name(divisions: AdminDivisions) -> None:
+    """cpca lists 临安市 under its retired code 330185 (临安区 330112 since 2017); its seat goes
+    to 临安区 (without it, a point in 临安 took the county of the next seat), as do ~70 others
+    re-coded since. A code re-used for another name gets nothing."""
+    linan = divisions.get("330112")
+    assert linan.seat is not None and 119.6 < linan.seat[0] < 119.8
+    assert divisions.current("330185", "临安市") is linan
+    assert divisions.current("330106", "西湖区") is divisions.get("330106")
+    assert divisions.current("330106", "下城区") is None  # another division's name
+    assert divisions.current("330106", "西湖区人民政府") is divisions.get("330106")
+    assert divisions.current("350182", "长乐市") is divisions.get("350112")
+
+
+def test_seats_of_merged_counties_are_extra_seats(divisions: AdminDivisions) -> None:
+    """下城区 (330103) was merged into 拱墅区 in 2021: its seat is kept as an extra seat of
+    拱墅区 (a point near it lies in 拱墅区 now); 拱墅区's own seat is left as it is."""
+    gongshu = divisions.get("330105")
+    extra = [(lon, lat) for code, lon, lat in divisions.extra_seats if code == "330105"]
+    assert len(extra) == 1 and gongshu.seat is not None and extra[0] != gongshu.seat
+    assert divisions.current("330103", "下城区") is gongshu
+
+
 def test_villages_load_per_province_on_demand() -> None:
     div = load_nbs(NBS)
     assert div.village_provinces == frozenset()

@@ -20,14 +20,19 @@ _ROAD_FOLLOWS = re.compile(r".?(?:路|街|巷|弄|大道|大街)")
 # Below a county, short township names also begin longer road names (康桥货场路).
 _ROAD_FOLLOWS_TOWNSHIP = re.compile(r".{0,2}(?:路|街|巷|弄|大道|大街)")
 # A short township name followed by one of these is the start of a POI name (西溪花园).
-_POI_FOLLOWS = re.compile(r".{0,2}?(?:花园|小区|公寓|大厦|广场|中心|家园|新村|苑|园|府|湿地|公园|大学|学院|"
-                          r"医院|中学|小学|校区|酒店|宾馆|市场|银行)")
+_POI_WORDS = ("花园|小区|公寓|大厦|广场|中心|家园|新村|湿地|公园|大学|学院|医院|中学|小学|校区|酒店|宾馆|"
+              "市场|银行")
+_POI_FOLLOWS = re.compile(rf".{{0,2}}?(?:苑|园|府|{_POI_WORDS})")
+# A short province/county name followed by one of these begins a name (浙江大学, 浦东发展银行),
+# unless a road follows (西湖西园七路 is 西湖 + a road).
+_NAME_FOLLOWS = re.compile(rf".{{0,2}}?(?:{_POI_WORDS})(?!.{{0,3}}(?:路|街|巷|弄))")
 _TOWNSHIP_PATTERN = re.compile(r"(?:[\u4e00-\u9fff]{1,6}?街道|[\u4e00-\u9fff]{2,6}?(?:镇|乡))"
                                r"(?!路|街|道|巷|弄|政府)")
 _VILLAGE_PATTERN = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:社区|村)(?:居委会|村委会|居民委员会|村民委员会)?"
                               r"(?!路|街|道|巷|弄|口|委)")
 _VILLAGE_TAILS = ("社区", "村", "居委会", "村委会")
 _MAX_NAME = 24
+_ROAD_ENDS = ("大道", "大街")  # 城南大道 is a road, not a mistyped 城南街道
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,8 @@ def _usable(d: Division, how: str, s: str, end: int) -> bool:
         return False
     if d.level is Level.TOWNSHIP and how == "short":
         return False  # short township names are read only below their county
+    if how == "short" and d.level is not Level.CITY and _NAME_FOLLOWS.match(s, end):
+        return False  # 浙江大学, 西湖医院, (上海)浦东发展银行: the start of a name
     return not (how == "short" and _ROAD_FOLLOWS.match(s, end))  # 余杭塘路, 西湖大道
 
 
@@ -266,10 +273,17 @@ def _fuzzy_ancestor(lead: str, deepest: Division, div: AdminDivisions) -> Span |
                     continue
                 window = lead[len(lead) - length:]
                 if window != form and Levenshtein.distance(window, form) <= 1 and len(form) >= 2 \
-                        and _same_core_start(window, form):
+                        and _same_core_start(window, form) and not _real_unlike(window, form, div):
                     start = len(lead) - length
                     return _span(start, len(lead), window, anc, "fuzzy")
     return None
+
+
+def _real_unlike(window: str, form: str, div: AdminDivisions) -> bool:
+    """`window` is a real division's name that does not sound like `form`: 杭州市 is not a
+    mistyped 赣州市 (in 杭州市九堡镇…, with 九堡镇 of 瑞金市), 临岸区 may be 临安区."""
+    return any(how in ("name", "alias", "short") for _, how in div.names_of(window)) and \
+        pinyin_keys(window)[0] != pinyin_keys(form)[0]
 
 
 # ---------------------------------------------------------------------------------- below
@@ -342,6 +356,7 @@ def _child_at(s: str, pos: int, children: list[Division], level: Level) -> Span 
         for length in (len(name), len(name) - 1, len(name) + 1):
             window = s[pos:pos + length]
             if len(window) == length and window[-1] == name[-1] and \
+                    not window.endswith(_ROAD_ENDS) and \
                     Levenshtein.distance(window, name) <= 1 and _same_core_start(window, name):
                 found.append(_fuzzy_span(pos, pos + length, window, c))
                 break

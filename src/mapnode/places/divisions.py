@@ -114,6 +114,7 @@ class AdminDivisions:
         self._boundaries: list[BoundaryIndex] = []
         self._normaliser: TextNormaliser | None = None
         self.cache: dict[str, object] = {}  # derived structures of other modules; cleared on change
+        self.extra_seats: list[tuple[str, float, float]] = []  # seats of merged divisions
         self.add_rows(rows)
 
     # ------------------------------------------------------------------ building
@@ -171,6 +172,28 @@ class AdminDivisions:
     def set_seat(self, code: str, lon: float, lat: float) -> None:
         self.get(code).seat = (lon, lat)
 
+    def set_seats(self, rows: Iterable[tuple[str, str | None, float, float]]) -> int:
+        """Seats from (code, name, lon, lat) rows of any vintage (`current` maps old codes). A
+        row for a division that has its own row already (下城区's seat for 拱墅区) is kept as an
+        extra seat: near-seat county guesses use it, `Division.seat` stays the division's own."""
+        later = []
+        n = 0
+        for code, name, lon, lat in rows:
+            d = self.current(code, name)
+            if d is None:
+                continue
+            if d.code == normalise_code(code):
+                self.set_seat(d.code, lon, lat)
+            else:
+                later.append((d, lon, lat))
+            n += 1
+        for d, lon, lat in later:
+            if d.seat is None:
+                d.seat = (lon, lat)
+            else:
+                self.extra_seats.append((d.code, lon, lat))
+        return n
+
     def attach_boundaries(self, boundaries: BoundaryIndex) -> None:
         """Polygons for `contains`; any number of layers (province, city, county …)."""
         self._boundaries.append(boundaries)
@@ -210,6 +233,32 @@ class AdminDivisions:
         if key not in self._by_code and len(key) == 12:
             self.ensure_villages(key)
         return self._by_code.get(key)
+
+    def current(self, code: str | int, name: str | None = None) -> Division | None:
+        """The division a (possibly outdated) code and name stand for now: the code's own
+        division when the name agrees (or no name is given); else, for a code retired when a
+        county was re-coded (临安市 330185 is 临安区 330112 since 2017), the one division of
+        the same level and short name under the same parent code, or, for a division merged
+        away (下城区 330103), the one its former name now stands for (拱墅区). A name that is
+        another division's (a re-used code) gives None; one that is no division's, the code's."""
+        d = self.find(code)
+        if name is None or (d is not None and name in (d.name, d.short_name)):
+            return d
+        try:
+            key = normalise_code(code)
+        except InvalidParameter:
+            return None
+        level = Level.of_code(key)
+        parent = _parent_by_prefix(key) or ""
+        found = {c for c, _ in self._names.get(short_name(name, level), ())
+                 if c.startswith(parent) and Level.of_code(c) is level}
+        if not found and d is None:  # merged away: the division its former name points to
+            found = {c for c, how in self._names.get(name, ()) if how == "former"}
+        if len(found) == 1:
+            return self._by_code[found.pop()]
+        if d is not None and not self._names.get(name) and not self._names.get(short_name(name, level)):
+            return d  # a name that is no division's (杭州市人民政府): the code decides
+        return None
 
     def get(self, code: str | int) -> Division:
         """The division with this code (6/9/12 digits, or the 2/4-digit province/city prefix)."""

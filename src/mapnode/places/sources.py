@@ -150,23 +150,16 @@ def apply_areacity(div: AdminDivisions, path: str | Path) -> int:
 
 
 def apply_cpca_seats(div: AdminDivisions, path: str | Path) -> int:
-    """Seat points (cpca adcodes.csv), converted from GCJ-02 to WGS84. Rows whose name differs
-    from the division now holding the code (renamed or re-used codes) are skipped."""
-    codes, points = [], []
-    for rec in _read_csv(Path(path)):
-        if not rec.get("longitude") or not rec.get("latitude"):
-            continue
-        d = div.find(rec["adcode"])
-        if d is None or d.name != rec["name"]:
-            continue
-        codes.append(d.code)
-        points.append((float(rec["longitude"]), float(rec["latitude"])))
-    if not points:
+    """Seat points (cpca adcodes.csv), converted from GCJ-02 to WGS84, through
+    `AdminDivisions.set_seats`: a row whose code was retired goes to the division of its name
+    now; rows whose name differs from the division now holding the code are skipped."""
+    rows = [(rec["adcode"], rec["name"], float(rec["longitude"]), float(rec["latitude"]))
+            for rec in _read_csv(Path(path)) if rec.get("longitude") and rec.get("latitude")]
+    if not rows:
         return 0
-    wgs = gcj02_to_wgs84(np.array(points))
-    for code, (lon, lat) in zip(codes, wgs, strict=True):
-        div.set_seat(code, float(lon), float(lat))
-    return len(codes)
+    wgs = gcj02_to_wgs84(np.array([(r[2], r[3]) for r in rows]))
+    return div.set_seats((r[0], r[1], float(lon), float(lat))
+                         for r, (lon, lat) in zip(rows, wgs, strict=True))
 
 
 def apply_pyecharts_aliases(div: AdminDivisions, path: str | Path, max_km: float = 15.0) -> int:

@@ -12,6 +12,7 @@ nearest POI and the nearest address point from the index, all in metres.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ from mapnode.store.filters import AttrFilter
 
 MATCH_FACTOR = {"exact": 1.0, "alias": 0.95, "prefix": 0.9, "contains": 0.8, "fuzzy": 0.7}
 TIER = {"exact": 0, "alias": 1, "prefix": 2, "contains": 3, "fuzzy": 4}
+NEAR_AREA_M = 150_000.0  # how far from an area's seat a place named exactly may lie
+_TRAILING_DOOR = re.compile(r"(\d+)号$")
 LEVEL_OF_KIND = {"province": "province", "city": "city", "district": "county",
                  "township": "township", "community": "village"}
 
@@ -73,21 +76,28 @@ def geocode(gz: Gazetteer, searcher: Searcher, actor: Actor, text: str) -> Geoco
         name itself, anywhere in the same province, preferring the area (an entry's county
         comes from the nearest seat where no boundary is published, which can be the wrong
         side of a border): the name elsewhere beats a mere part of it inside (九堡派出所 is
-        not 站前派出所). An answer outside the area counts as an alias, or a contains match."""
-        inside: Hit | None = None
-        for text in _variants(parsed, name):
-            page = searcher.search(actor, Query(text=normalise(text), kinds=(kind,), admin=area,
-                                                limit=1))
-            if page.hits and (inside is None or TIER[page.hits[0].match] <= TIER[inside.match]):
-                inside = page.hits[0]
+        not 站前派出所); failing that, the exact name within 150 km of the area's seat, nearest
+        first (a place by a province border can take the county of a seat across it). An answer
+        outside the area counts as an alias, or a contains match."""
+
+        def best(**scope: Any) -> Hit | None:
+            found: Hit | None = None
+            for text in _variants(parsed, name):
+                page = searcher.search(actor, Query(text=normalise(text), kinds=(kind,), limit=1,
+                                                    **scope))
+                if page.hits and (found is None or TIER[page.hits[0].match] <= TIER[found.match]):
+                    found = page.hits[0]
+            return found
+
+        inside = best(admin=area)
         if area is None or (inside is not None and inside.match in ("exact", "alias")):
             return inside
-        outside: Hit | None = None
-        for text in _variants(parsed, name):
-            page = searcher.search(actor, Query(text=normalise(text), kinds=(kind,),
-                                                admin=area[:2], prefer_admin=area, limit=1))
-            if page.hits and (outside is None or TIER[page.hits[0].match] <= TIER[outside.match]):
-                outside = page.hits[0]
+        outside = best(admin=area[:2], prefer_admin=area)
+        seat = next((d.seat for d in reversed(div.chain(area)) if d.seat), None)
+        if seat is not None and (outside is None or outside.match not in ("exact", "alias")):
+            anywhere = best(point=seat, radius_m=NEAR_AREA_M)
+            if anywhere is not None and anywhere.match in ("exact", "alias"):
+                outside = anywhere
         if outside is None or (inside is not None and TIER[inside.match] <= TIER[outside.match]):
             return inside
         if not (outside.admin_code or "").startswith(area):
@@ -96,17 +106,23 @@ def geocode(gz: Gazetteer, searcher: Searcher, actor: Actor, text: str) -> Geoco
         return outside
 
     road, door, poi = parsed.value("road"), parsed.value("door"), parsed.value("poi")
-    if road and door and not poi:  # a door address: an address point with that number
-        points = _address_points(searcher, actor, street_key(road), door.removesuffix("号"), area)
-        if points:
-            return _result("door", conf, points[0], parsed)
     rest = _after_admin(parsed)
+    trailing = _TRAILING_DOOR.search(rest)
+    if (road and door and not poi) or trailing:  # a door address: an address point
+        for street, number in _door_queries(parsed, rest):
+            points = _address_points(searcher, actor, street_key(street), number, area)
+            if points:
+                return _result("door", conf, points[0], parsed)
     # the whole rest as a POI name, unless it is just the road (文三路 names a road and a stop);
     # also as written (the parser drops brackets: 简诺咖啡(南宋御街店))
     for whole_text in dict.fromkeys([rest, _raw_rest(text, parsed)]):
         whole = find(whole_text, POI) if whole_text and whole_text not in (poi, road) else None
         if whole is not None and whole.match in ("exact", "alias"):
             return _result("poi", conf * MATCH_FACTOR[whole.match], whole, parsed)
+    if rest and rest != road:  # the rest, with a township name before it, names a road (东洲大桥)
+        hit = find(rest, ROAD)
+        if hit is not None and hit.match in ("exact", "alias"):
+            return _result("road", conf * MATCH_FACTOR[hit.match], hit, parsed)
     if poi:
         hit = find(poi, POI)
         if hit is not None and hit.match not in ("exact", "alias") and not road:
@@ -137,8 +153,13 @@ def geocode(gz: Gazetteer, searcher: Searcher, actor: Actor, text: str) -> Geoco
             continue
         d = div.find(c.code)
         seat = d.seat if d is not None else None
-        if seat is None and d is not None and d.level is Level.TOWNSHIP:
-            continue  # no point for a township: fall back to its county's seat
+        if seat is None and d is not None and d.level >= Level.TOWNSHIP:
+            # no point for a township or village: a place of exactly that name in the county
+            # (朝晖 station for 杭州市朝晖), else the county's seat
+            hit = find(c.text, POI) if c.text and not rest else None
+            if hit is not None and hit.match in ("exact", "alias"):
+                return _result("poi", conf * 0.8 * MATCH_FACTOR[hit.match], hit, parsed)
+            continue
         return GeocodeResult(LEVEL_OF_KIND[kind], round(conf * (1.0 if seat else 0.5), 3),
                              seat[0] if seat else None, seat[1] if seat else None,
                              div.full_name(c.code), c.code.ljust(6, "0") if len(c.code) < 6
@@ -178,18 +199,35 @@ def _raw_rest(text: str, parsed: Any) -> str:
 
 
 def _variants(parsed: Any, name: str) -> list[str]:
+    """`name`, then the same text with the division names right before it in front, one more
+    at a time (大关西一社区自行车租赁点 is read as 大关 + 西一社区 + 自行车租赁点); in the text as
+    normalised for parsing or, for names with brackets, as written."""
     out = [name]
-    text = parsed.normalised
-    at = text.find(name)
-    last = None
-    for kind in ("province", "city", "district", "township", "community"):
-        c = parsed.components.get(kind)
-        if c is not None and c.text and text.find(c.text) >= 0 and \
-                text.find(c.text) + len(c.text) == at:
-            last = c
-    if last is not None:
-        out.append(text[text.find(last.text):])
-    return out
+    for text in (parsed.normalised, normalise(parsed.text)):
+        at = text.find(name)
+        if at < 0:
+            continue
+        start = at
+        for kind in ("community", "township", "district", "city", "province"):
+            c = parsed.components.get(kind)
+            if c is not None and c.text and text.rfind(c.text, 0, start) >= 0 and \
+                    text.rfind(c.text, 0, start) + len(c.text) == start:
+                start = text.rfind(c.text, 0, start)
+                out.append(text[start:at + len(name)])
+        break
+    return out[:3]
+
+
+def _door_queries(parsed: Any, rest: str) -> list[tuple[str, str]]:
+    """(street, number) pairs to look up among address points: the parsed road and door, then
+    the text between the divisions and a final door number as the street, also with the last
+    division name in front (西直街1号 read as 西 + 直街 1号, 上城埭195号 as 上城 + 埭195号)."""
+    road, door = parsed.value("road"), parsed.value("door")
+    out = [(road, door.removesuffix("号"))] if road and door else []
+    m = _TRAILING_DOOR.search(rest)
+    if m and m.start() > 0:
+        out += [(street, m.group(1)) for street in _variants(parsed, rest[:m.start()])]
+    return list(dict.fromkeys(out))
 
 
 def _address_points(searcher: Searcher, actor: Actor, street: str, number: str,

@@ -11,6 +11,7 @@ Order of evidence (the first that answers wins):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,21 +27,22 @@ from mapnode.places import AdminDivisions, BoundaryIndex, Level, parse_address
 from mapnode.places.sources import code_text, load_from_store
 
 MAX_SEAT_KM = 60.0
+NEAR_SEATS_KM = 100.0
 ADDR_FIELDS = ("addr:province", "addr:city", "addr:district")
 
 
 def load_divisions(store: Any, actor: Actor, admin_layers: Sequence[str], seats_layer: str,
                    boundaries_layer: str, code_field: str) -> AdminDivisions:
-    """Divisions from the store's table layers, with seats and boundaries when published."""
+    """Divisions from the store's table layers, with seats and boundaries when published. A
+    seat whose code was retired (临安市 330185) goes to the division of its `name` now."""
     div = load_from_store(store, actor, layers=admin_layers)
-    try:
-        for f in store.features(actor, seats_layer):
-            code = f.properties.get(code_field)
-            d = div.find(code_text(code)) if code is not None else None
-            if d is not None and f.geometry is not None and f.geometry.geom_type == "Point":
-                div.set_seat(d.code, f.geometry.x, f.geometry.y)
-    except NotFound:
-        pass
+    with contextlib.suppress(NotFound):
+        div.set_seats((code_text(f.properties[code_field]),
+                       str(f.properties["name"]) if f.properties.get("name") else None,
+                       f.geometry.x, f.geometry.y)
+                      for f in store.features(actor, seats_layer)
+                      if f.properties.get(code_field) is not None and f.geometry is not None
+                      and f.geometry.geom_type == "Point")
     try:
         boundaries = BoundaryIndex.from_store(store, actor, boundaries_layer, code_field)
         if len(boundaries):
@@ -61,12 +63,14 @@ class AdminLocator:
 
     def __init__(self, divisions: AdminDivisions) -> None:
         self.divisions = divisions
-        counties = [d for d in divisions.at_level(Level.COUNTY) if d.seat is not None]
-        self._seat_codes = [d.code for d in counties]
-        self._seats = np.array([shapely.Point(*d.seat) for d in counties  # type: ignore[misc]
-                                ], dtype=object)
-        self._tree = STRtree(self._seats) if counties else None
+        seats = [(d.code, d.seat) for d in divisions.at_level(Level.COUNTY) if d.seat is not None]
+        seats += [(code, (lon, lat)) for code, lon, lat in divisions.extra_seats
+                  if len(code) == 6]  # a merged county's seat still marks its old area
+        self._seat_codes = [code for code, _ in seats]
+        self._seats = np.array([shapely.Point(*p) for _, p in seats], dtype=object)
+        self._tree = STRtree(self._seats) if seats else None
         self.has_boundaries = bool(getattr(divisions, "_boundaries", None))
+        self._near: dict[str, tuple[str, ...]] = {}
 
     def locate(self, points: Sequence[BaseGeometry | None],
                props: Sequence[dict[str, Any]]) -> list[Located]:
@@ -103,6 +107,25 @@ class AdminLocator:
             km = np.hypot((p.x - seat.x) * 111.32 * np.cos(np.radians(p.y)), (p.y - seat.y) * 110.57)
             if km <= MAX_SEAT_KM:
                 out[todo[a]] = Located(self._seat_codes[b], "seat")
+
+    def neighbours(self, code: str, k: int = 12) -> tuple[str, ...]:
+        """Counties where a place of county `code` may have been put by the nearest seat: those
+        whose seats are the `k` nearest to its seat(s) within NEAR_SEATS_KM; for a county
+        without a seat (钱塘区, new in 2021), the other counties of its city."""
+        if code not in self._near:
+            mine = [self._seats[i] for i, c in enumerate(self._seat_codes) if c == code]
+            xy = np.array([(p.x, p.y) for p in self._seats]).reshape(-1, 2)
+            out: dict[str, None] = {}
+            for p in mine:
+                km = np.hypot((xy[:, 0] - p.x) * 111.32 * np.cos(np.radians(p.y)),
+                              (xy[:, 1] - p.y) * 110.57)
+                for i in np.argsort(km)[:k + 1]:
+                    if km[i] <= NEAR_SEATS_KM and self._seat_codes[i] != code:
+                        out[self._seat_codes[i]] = None
+            if not mine:
+                out.update((c, None) for c in self._seat_codes if c[:4] == code[:4] and c != code)
+            self._near[code] = tuple(out)
+        return self._near[code]
 
     def county_at(self, lon: float, lat: float) -> Located:
         return self.locate([shapely.Point(lon, lat)], [{}])[0]

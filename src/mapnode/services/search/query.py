@@ -47,6 +47,7 @@ class Query:
     categories: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     prefer_admin: str | None = None
+    near_admin: tuple[str, ...] = ()  # county codes accepted besides `admin`
     limit: int = 10
     offset: int = 0
     fuzzy: bool = True
@@ -108,8 +109,10 @@ class Searcher:
             where.append(f"{dist} <= ?")
             args += [*dargs, q.radius_m ** 2]
         if q.admin:
-            where.append("e.admin_code LIKE ?")
-            args.append(normalise_code(q.admin) + "%")
+            near = ",".join("?" * len(q.near_admin))
+            where.append(f"(e.admin_code LIKE ? OR e.admin_code IN ({near}))" if near
+                         else "e.admin_code LIKE ?")
+            args += [normalise_code(q.admin) + "%", *q.near_admin]
         if q.categories:
             where.append(f"e.category IN ({','.join('?' * len(q.categories))})")
             args += list(q.categories)

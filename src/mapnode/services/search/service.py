@@ -7,6 +7,7 @@ searchable by the next request. Inputs are checked here and errors name the para
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -99,9 +100,26 @@ class PlacesService:
     def search(self, actor: Actor, q: Query, with_counts: bool = False) -> Page:
         self.check_query(q)
         self.gazetteer.catch_up()
-        page = self.searcher.search(actor, q)
+        page = self._near_admin(actor, q, self.searcher.search(actor, q))
         if with_counts:
             page.counts = self.searcher.counts(actor, q)
+        return page
+
+    def _near_admin(self, actor: Actor, q: Query, page: Page) -> Page:
+        """Without published boundaries a place's county is its nearest seat's, wrong near
+        borders: when nothing in the county `admin` bears the name exactly, a place of that
+        exact name in a neighbouring county (by seat) is the answer, the county's own first;
+        when nothing inside matches at all, any match there (one wrong character)."""
+        loc = self.gazetteer.locator
+        if not q.text or not q.admin or len(normalise_code(q.admin)) != 6 or q.offset \
+                or loc.has_boundaries or (page.hits and page.hits[0].match in ("exact", "alias")):
+            return page
+        near = loc.neighbours(normalise_code(q.admin))
+        if not near:
+            return page
+        wider = self.searcher.search(actor, replace(q, near_admin=near, prefer_admin=q.admin))
+        if wider.hits and (not page.hits or wider.hits[0].match in ("exact", "alias")):
+            return wider
         return page
 
     def suggest(self, actor: Actor, text: str, limit: int = 10,
