@@ -35,7 +35,8 @@ class ServeProcess:
         self._out = self.log.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mapnode.cli", "serve", "--store", store, "--host",
-             "127.0.0.1", "--port", str(self.port)], stdout=self._out, stderr=subprocess.STDOUT,
+             "127.0.0.1", "--port", str(self.port), "--access-log"],
+            stdout=self._out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
         self._wait_ready()
 

@@ -142,8 +142,8 @@ class TileService:
     def __init__(self, store: VersionedStore, cache: TileCache | None = None) -> None:
         self.store = store
         self.cache = cache if cache is not None else TileCache(store.data_dir / "tiles")
-        self._vector: TilesetMemo[VectorTileset] = TilesetMemo(self._vector_tileset)
-        self._raster: TilesetMemo[RasterTileset] = TilesetMemo(
+        self._vector_sets: TilesetMemo[VectorTileset] = TilesetMemo(self._vector_tileset)
+        self._raster_sets: TilesetMemo[RasterTileset] = TilesetMemo(
             lambda actor, name: raster_tileset(self.store, actor, name))
 
     def _vector_tileset(self, actor: Actor, tileset: str) -> VectorTileset:
@@ -167,14 +167,14 @@ class TileService:
             return None
         scope = policy.scope_key(actor)
         if fmt in FORMATS:
-            vt = self._vector.peek(scope, tileset, state.catalogue)
+            vt = self._vector_sets.peek(scope, tileset, state.catalogue)
             if vt is None:
                 return None
             key = TileKey(g.id, vt.cache_dir, "default", scope, z, x, y)
             media = MVT_TYPE
         else:
             fmt = RASTER_FORMATS.get(fmt, "")
-            rt = self._raster.peek(scope, tileset, state.catalogue)
+            rt = self._raster_sets.peek(scope, tileset, state.catalogue)
             if rt is None or not fmt or scale not in (1, 2):
                 return None
             key = TileKey(g.id, rt.cache_dir, cache_style(rt, fmt, scale), scope, z, x, y)
@@ -196,7 +196,7 @@ class TileService:
         g = grid(tms)
         g.check(z, x, y)
         current, catalogue = self._follow()
-        vt = self._vector.get(actor, tileset, catalogue)
+        vt = self._vector_sets.get(actor, tileset, catalogue)
         at, immutable = self._resolve(current, seq, time)
         scope = policy.scope_key(actor)
         key = TileKey(g.id, vt.cache_dir, style, scope, z, x, y,
@@ -218,7 +218,7 @@ class TileService:
         g = grid(tms)
         g.check(z, x, y)
         current, catalogue = self._follow()
-        ts = self._raster.get(actor, tileset, catalogue)
+        ts = self._raster_sets.get(actor, tileset, catalogue)
         at, immutable = self._resolve(current, seq, time)
         scope = policy.scope_key(actor)
         key = TileKey(g.id, ts.cache_dir, cache_style(ts, fmt, scale), scope, z, x, y,
