@@ -103,7 +103,7 @@ def test_an_edit_by_another_process_never_leaves_a_stale_hot_tile(city: City,
     assert before.cache == "hit"
     seq = int(another_process(MOVE, city.store.url, NANSHAN_ROAD))
     try:
-        time.sleep(interval * 2)
+        time.sleep(service.cache.window * 2)
         assert service.hot(public, "roads", "w", Z, x, y) is None
         after = service.tile(public, "roads", "w", Z, x, y)
         assert after.cache == "miss" and after.seq == seq and after.data != before.data
@@ -125,7 +125,7 @@ def test_a_layer_hidden_by_another_process_is_hidden_from_hot_tiles(city: City,
     original = city.store.layer(system, "roads")
     another_process(HIDE, city.store.url)
     try:
-        time.sleep(interval * 2)
+        time.sleep(service.cache.window * 2)
         assert service.hot(public, "roads", "w", Z, x, y) is None
         try:
             service.tile(public, "roads", "w", Z, x, y)

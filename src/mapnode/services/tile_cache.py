@@ -15,13 +15,14 @@ a changed layer but no bbox (a schema change) drops that layer's current tiles. 
 past seq (`s<seq>`) never change and are never removed. The last seq followed is kept in
 `root/seq`; a cache whose seq is unknown or ahead of the store is emptied.
 
-`follow` asks the store (`state()`: last seq and catalogue version, one query) at most every
-`interval` seconds (`DEFAULT_INTERVAL`, 5 ms), and at once after any commit made in this
-process (`store.base.commits()`); so a publication by another process reaches tile requests
-that arrive more than `interval` after it, one by this process reaches every later request.
-While the last check is that recent, `fresh()` is true and hot tiles (`memory`, an LRU of
-tiles with their ETags, services.tile_memory) may be served without any I/O; the follower
-drops them together with the disk tiles, under the guards described there.
+`follow` asks the store (`state()`: last seq and catalogue version, one query) when its last
+look is older than `window` (`STALE_FACTOR` × `interval`: 4 × 5 ms) or a commit was made in
+this process since (`store.base.commits()`); while tiles are asked for, a poller thread looks
+every `interval` so the window rarely runs out under load. So a publication by this process
+reaches every later request, one by another process every request that arrives more than
+`window` after it. While the last look is that recent, `fresh()` is true and hot tiles
+(`memory`, an LRU of tiles with their ETags, services.tile_memory) may be served without any
+I/O; the follower drops them together with the disk tiles, under the guards described there.
 
 A tile is written after it was made from seq S; if the log has moved past S by then, the new
 entries are checked against the tile and it is removed again, so a concurrent publication
@@ -52,6 +53,8 @@ from mapnode.store.base import StoreState, commits
 
 log = logging.getLogger("mapnode.tiles")
 DEFAULT_INTERVAL = 0.005  # seconds between two looks at the store's state (see above)
+STALE_FACTOR = 4  # memory answers while the last look is younger than this many intervals
+POLL_IDLE = 2.0  # the poller stops after this many seconds without a tile request
 
 MARGIN_PX = 8.0  # the tile buffer (4 px), doubled for safety
 POINT_MARGIN_PX = 72.0  # + the coarsest thinning cell: 8 px × 2^3 (services.tiles retries)
@@ -108,6 +111,9 @@ class TileCache:
         self.root = root
         self.memory = HotTiles(memory_bytes)
         self.interval = interval
+        self.window = interval * STALE_FACTOR
+        self._asked = float("-inf")  # when a tile was last asked for (the poller's clock)
+        self._poller: threading.Thread | None = None
         self.state: StoreState | None = None  # the store as the last finished follow saw it
         self._lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -119,8 +125,9 @@ class TileCache:
     # ------------------------------------------------------------------ tiles
     def fresh(self) -> bool:
         """True while memory may answer without asking the store (see the module docstring)."""
+        now = self._asked = time.monotonic()
         return (self.state is not None and not self.disabled and self._commits == commits()
-                and time.monotonic() - self._checked_at < self.interval)
+                and now - self._checked_at < self.window)
 
     def hot(self, key: TileKey) -> Hot | None:
         """A tile from memory, only while `fresh()`: no I/O at all (for the event loop)."""
@@ -174,8 +181,13 @@ class TileCache:
         `interval` ago). If the cache cannot be kept exact (an I/O error while removing
         tiles), it is disabled rather than risk serving a stale tile."""
         state = self.state
+        self._poll_while_asked(store)
         if state is not None and self.fresh():
             return state.seq
+        return self._look(store)
+
+    def _look(self, store: VersionedStore) -> int:
+        """Read the store's state now and apply what is new."""
         mark, at = commits(), time.monotonic()
         state = store.state()
         if self._seen != state.seq and not self.disabled:
@@ -189,6 +201,26 @@ class TileCache:
             if at >= self._checked_at:
                 self.state, self._commits, self._checked_at = state, mark, at
         return state.seq
+
+    def _poll_while_asked(self, store: VersionedStore) -> None:
+        """Start the poller thread unless it runs (it stops when tiles are not asked for)."""
+        if (self._poller is not None and self._poller.is_alive()) or self.interval <= 0:
+            return
+        with self._state_lock:
+            if self._poller is None or not self._poller.is_alive():
+                self._asked = time.monotonic()
+                self._poller = threading.Thread(target=self._poll, args=(store,), daemon=True,
+                                                name="mapnode-tile-follower")
+                self._poller.start()
+
+    def _poll(self, store: VersionedStore) -> None:
+        while not self.disabled and time.monotonic() - self._asked < POLL_IDLE:
+            try:
+                self._look(store)
+            except Exception as exc:  # the store is away: requests will report it
+                log.warning("瓦片缓存无法读取存储 / tile cache cannot read the store: %s", exc)
+            time.sleep(self.interval)
+        store.close()  # this thread's connection
 
     def _follow(self, store: VersionedStore, current: int) -> None:
         with self._lock:

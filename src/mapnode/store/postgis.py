@@ -280,10 +280,11 @@ class PostGISStore(VersionedStore):
         # ST_AsMVT skips rows whose geometry is NULL (nothing left after clipping): filtering
         # them here made PostgreSQL evaluate ST_AsMVTGeom twice per row (filter and output).
         # `fid` as its own text column (after the jsonb's keys) costs far less than building
-        # a new jsonb per row.
+        # a new jsonb per row; the jsonb is copied only when it holds a "fid" key itself.
         sql = (f"SELECT ST_AsMVT(t, ?, ?, 'geom', 'id') FROM ("
                f"SELECT CASE WHEN v.fid ~ '^[0-9]{{1,18}}$' THEN v.fid::bigint END AS id, "
-               f"v.props - 'fid' AS props, v.fid AS fid, "
+               f"CASE WHEN jsonb_exists(v.props, 'fid') THEN v.props - 'fid' ELSE v.props END "
+               f"AS props, v.fid AS fid, "
                f"ST_AsMVTGeom({geom}, ST_MakeEnvelope(?, ?, ?, ?), ?, ?, true) AS geom FROM ("
                f"SELECT {distinct} v.fid, v.geom, v.props, floor(v.minx / ?) AS cx, "
                f"floor(v.miny / ?) AS cy FROM {source} WHERE {where} ORDER BY {order}"
