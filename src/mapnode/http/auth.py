@@ -52,12 +52,15 @@ def key_of(scope: Scope) -> str | None:
     return None
 
 
+ANONYMOUS = Actor.anonymous()  # immutable: one value for every request without a key
+
+
 def resolve(scope: Scope, actors: dict[str, Actor]) -> Actor | None:
     """The caller of a request: anonymous without a key, the key's actor, or None for an
     unknown key (which must be refused, never downgraded)."""
     key = key_of(scope)
     if key is None:
-        return Actor.anonymous()
+        return ANONYMOUS
     return actors.get(key)
 
 

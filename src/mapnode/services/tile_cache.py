@@ -16,11 +16,12 @@ past seq (`s<seq>`) never change and are never removed. The last seq followed is
 `root/seq`; a cache whose seq is unknown or ahead of the store is emptied.
 
 `follow` asks the store (`state()`: last seq and catalogue version, one query) when its last
-look is older than `window` (`STALE_FACTOR` × `interval`: 4 × 5 ms) or a commit was made in
+look is older than `window` (`STALE_FACTOR` × `interval`: 10 × 5 ms) or a commit was made in
 this process since (`store.base.commits()`); while tiles are asked for, a poller thread looks
-every `interval` so the window rarely runs out under load. So a publication by this process
-reaches every later request, one by another process every request that arrives more than
-`window` after it. While the last look is that recent, `fresh()` is true and hot tiles
+every `interval` so the window does not run out under load (it is that wide because a thread
+waiting for the GIL on a busy server can take ~5 ms each time it needs it). So a publication
+by this process reaches every later request, one by another process every request that
+arrives more than `window` after it. While the last look is that recent, `fresh()` is true and hot tiles
 (`memory`, an LRU of tiles with their ETags, services.tile_memory) may be served without any
 I/O; the follower drops them together with the disk tiles, under the guards described there.
 
@@ -53,7 +54,7 @@ from mapnode.store.base import StoreState, commits
 
 log = logging.getLogger("mapnode.tiles")
 DEFAULT_INTERVAL = 0.005  # seconds between two looks at the store's state (see above)
-STALE_FACTOR = 4  # memory answers while the last look is younger than this many intervals
+STALE_FACTOR = 10  # memory answers while the last look is younger than this many intervals
 POLL_IDLE = 2.0  # the poller stops after this many seconds without a tile request
 
 MARGIN_PX = 8.0  # the tile buffer (4 px), doubled for safety
