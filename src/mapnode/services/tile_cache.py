@@ -21,9 +21,9 @@ this process since (`store.base.commits()`); while tiles are asked for, a poller
 every `interval` so the window does not run out under load (it is that wide because a thread
 waiting for the GIL on a busy server can take ~5 ms each time it needs it). So a publication
 by this process reaches every later request, one by another process every request that
-arrives more than `window` after it. While the last look is that recent, `fresh()` is true and hot tiles
-(`memory`, an LRU of tiles with their ETags, services.tile_memory) may be served without any
-I/O; the follower drops them together with the disk tiles, under the guards described there.
+arrives more than `window` after it. While the last look is that recent, `fresh()` is true
+and hot tiles (`memory`, an LRU of tiles with their ETags, services.tile_memory) may be served
+without any I/O; the follower drops them with the disk tiles, under the guards described there.
 
 A tile is written after it was made from seq S; if the log has moved past S by then, the new
 entries are checked against the tile and it is removed again, so a concurrent publication
