@@ -254,7 +254,11 @@ class TileCache:
                     if zdir.name.isdigit():
                         rng = grid.tile_range(change.bbox, int(zdir.name), margins[layer])
                         removed += _remove_range(zdir, rng)
-        self.memory.drop(_touched_by(entry, margins, store), seq=entry.seq)
+        if len(self.memory):  # margins first: no store query while memory is locked
+            for layer, change in entry.layers.items():
+                if change.bbox is not None and layer not in margins:
+                    margins[layer] = margin_px(store, layer)
+        self.memory.drop(_touched_by(entry, margins), seq=entry.seq)
         return removed
 
     def _now_dirs(self, layer: str) -> Iterator[Path]:
@@ -316,9 +320,9 @@ def margin_px(store: VersionedStore, layer: str) -> float:
     return POINT_MARGIN_PX if points else MARGIN_PX
 
 
-def _touched_by(entry: LogEntry, margins: dict[str, float],
-                store: VersionedStore) -> Callable[[TileKey], bool]:
-    """Which current tiles in memory one log entry touches: the same rule as on disk."""
+def _touched_by(entry: LogEntry, margins: dict[str, float]) -> Callable[[TileKey], bool]:
+    """Which current tiles in memory one log entry touches: the same rule as on disk
+    (`margins` holds the margin of every changed layer with a bbox)."""
     ranges: dict[tuple[str, str, int], tuple[int, int, int, int]] = {}
 
     def touched(key: TileKey) -> bool:
@@ -329,11 +333,12 @@ def _touched_by(entry: LogEntry, margins: dict[str, float],
                 continue
             if change.bbox is None:
                 return True
+            margin = margins.get(layer)
+            if margin is None:  # added while the margins were read: drop it, to be sure
+                return True
             rk = (layer, key.grid, key.z)
             if rk not in ranges:
-                if layer not in margins:
-                    margins[layer] = margin_px(store, layer)
-                ranges[rk] = GRIDS[key.grid].tile_range(change.bbox, key.z, margins[layer])
+                ranges[rk] = GRIDS[key.grid].tile_range(change.bbox, key.z, margin)
             x0, y0, x1, y1 = ranges[rk]
             if x0 <= key.x <= x1 and y0 <= key.y <= y1:
                 return True
