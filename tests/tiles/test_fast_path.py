@@ -9,6 +9,7 @@ from pathlib import Path
 
 import mapbox_vector_tile
 import pytest
+import shapely
 from starlette.routing import Match
 from starlette.testclient import TestClient
 
@@ -16,9 +17,10 @@ from mapnode.config import Settings
 from mapnode.grids import grid
 from mapnode.http.app import MapnodeApp, create_app
 from mapnode.http.fast_tiles import FastTiles
+from mapnode.model import Actor, Changeset
 from mapnode.services.tile_cache import TileCache
 from mapnode.services.tiles import TileService
-from tests.tiles.conftest import GOV_KEY, City
+from tests.tiles.conftest import GOV_KEY, City, editor
 
 LAKE = (120.1417, 30.2472)
 KEYS = {GOV_KEY: {"name": "政务用户", "edition": "government"}}
@@ -137,3 +139,27 @@ def test_fast_urls_are_the_tile_routes_urls(url: str, city: City) -> None:
     assert getattr(first, "path", "") in ("/tiles/{tileset}/{tms}/{z}/{x}/{tile}",
                                           "/wmts/1.0.0/{layer}/{style}/{tms}/{matrix}/{row}/{col}",
                                           "/{shape}/wmts")
+
+
+def test_after_a_commit_an_untouched_hot_tile_is_still_served_fast(
+        apps: tuple[TestClient, TestClient, FastTiles], city: City) -> None:
+    """A commit makes memory wait for the follower's next look; the fast path takes that look
+    itself (once, for every waiting request) and answers from memory, with the new seq."""
+    fast, _, fast_tiles = apps
+    x, y = xy("w", 15)
+    url = f"/tiles/roads/w/15/{x}/{y}.mvt"
+    fast.get(url)
+    assert fast.get(url).headers["x-cache"] == "hit"
+    public = Actor.anonymous()
+    poi = next(iter(city.store.features(public, "pois", bbox=(120.20, 30.19, 120.21, 30.20))))
+    moved = shapely.transform(poi.geometry, lambda xy: xy + 0.0001)
+    entry = city.store.apply(editor(), Changeset("t", "move a point in 滨江").update(
+        "pois", poi.fid, poi.version, moved, poi.properties))
+    assert entry is not None
+    try:
+        before = fast_tiles.served
+        r = fast.get(url)
+        assert fast_tiles.served == before + 1
+        assert r.headers["x-cache"] == "hit" and r.headers["x-seq"] == str(entry.seq)
+    finally:
+        city.store.undo(editor(), entry.seq)

@@ -2,7 +2,10 @@
 router and answers a tile that is in memory (`TileService.hot`) on the event loop, with no
 thread-pool hop and no I/O. Anything else — a miss, a past state (`seq`, `datetime`, `TIME`),
 HEAD, an unknown key, a malformed or unusual request, a client without gzip for an MVT —
-falls through to the normal routes, which answer it exactly as they always do.
+falls through to the normal routes, which answer it exactly as they always do. When memory
+cannot answer only because the follower's last look at the store is too old (a commit here,
+or a starved poller on a busy machine), one look is taken in the thread pool for all the
+requests waiting on it, and memory is asked again.
 
 Handled URLs (the same routes `http.tiles` and `http.wmts` serve):
 - `/tiles/{tileset}/{tms}/{z}/{x}/{y}.{mvt|pbf|png|jpg|jpeg|webp}` (and `{y}@2x.png`);
@@ -16,9 +19,11 @@ scope. The answer is built by `http.tile_response.tile_response`, as on the norm
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.types import Receive, Scope, Send
 
@@ -39,6 +44,7 @@ class FastTiles:
         self.state = state  # the application's state: `tiles` is made by http.tiles
         self.actors = actors
         self.served = 0
+        self._looking: asyncio.Future[int] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> bool:
         if scope["method"] != "GET" or scope.get("root_path"):
@@ -48,6 +54,9 @@ class FastTiles:
             return False
         try:
             found = self._lookup(tiles, scope)
+            if found is None and self._stale(tiles, scope):
+                await self._look(tiles)
+                found = self._lookup(tiles, scope)
         except Exception:  # anything unusual is the normal path's to answer
             return False
         if found is None:
@@ -61,14 +70,30 @@ class FastTiles:
         await response(scope, receive, send)
         return True
 
+    def _stale(self, tiles: TileService, scope: Scope) -> bool:
+        """A tile URL that memory could not answer only because the follower's last look is
+        too old (a busy machine can starve the poller thread)."""
+        return (tiles.cache.state is not None and not tiles.cache.fresh()
+                and _shape(scope["path"]) is not None)
+
+    async def _look(self, tiles: TileService) -> None:
+        """Let the follower look at the store once, in the thread pool, for every request
+        waiting on it (instead of each taking the normal path and asking the store)."""
+        task = self._looking
+        if task is None or task.done():
+            task = self._looking = asyncio.ensure_future(
+                run_in_threadpool(tiles.cache.follow, tiles.store))
+        await asyncio.shield(task)
+
     def _lookup(self, tiles: TileService, scope: Scope) -> tuple[TileResult, str | None] | None:
         path: str = scope["path"]
         parts = path.split("/")
-        if len(parts) == 7 and parts[1] == "tiles":
+        shape = _shape(path)
+        if shape == "tiles":
             return self._tiles(tiles, scope, parts)
-        if len(parts) == 9 and parts[1] == "wmts" and parts[2] == "1.0.0":
+        if shape == "wmts":
             return self._wmts_rest(tiles, scope, parts)
-        if len(parts) == 3 and parts[2] == "wmts" and parts[1][-2:] in ("_w", "_c"):
+        if shape == "tianditu":
             return self._tianditu(tiles, scope, parts[1])
         return None
 
@@ -125,6 +150,18 @@ class FastTiles:
             return None
         found = tiles.hot(actor, req.tileset, req.grid.id, req.z, req.col, req.row, req.fmt)
         return None if found is None else (found, wmts.MEDIA_OF[req.fmt])
+
+
+def _shape(path: str) -> str | None:
+    """Which tile URL shape a path has, if any."""
+    parts = path.split("/")
+    if len(parts) == 7 and parts[1] == "tiles":
+        return "tiles"
+    if len(parts) == 9 and parts[1] == "wmts" and parts[2] == "1.0.0":
+        return "wmts"
+    if len(parts) == 3 and parts[2] == "wmts" and parts[1][-2:] in ("_w", "_c"):
+        return "tianditu"
+    return None
 
 
 def _headers(scope: Scope) -> tuple[str, str]:
