@@ -273,6 +273,13 @@ def main() -> None:
                 [[n, f"{r:,.0f}", f"{p:.1f}", f"{r / ceiling_rps:.0%}"] for n, r, p in results])
     print(f"mapnode / tileserver-gl-light = {mapnode_rps / peer_rps:.2f}x (target >= {TARGET_PEER}x); "
           f"mapnode / ceiling = {mapnode_rps / ceiling_rps:.0%} (target >= {TARGET_CEILING:.0%})")
+    names = list(runs)  # the same ratios per round (servers of one round saw similar load)
+    per_peer = [m[0] / p[0] for m, p in zip(runs[names[0]], runs[names[1]], strict=True)]
+    per_ceiling = [m[0] / c[0] for m, c in zip(runs[names[0]], runs[names[2]], strict=True)]
+    print("per round: mapnode / tileserver-gl-light "
+          + ", ".join(f"{r:.1f}x" for r in per_peer) + f" (median {statistics.median(per_peer):.1f}x); "
+          "mapnode / ceiling " + ", ".join(f"{r:.0%}" for r in per_ceiling)
+          + f" (median {statistics.median(per_ceiling):.0%})")
 
 
 if __name__ == "__main__":
