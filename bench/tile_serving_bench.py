@@ -3,7 +3,7 @@ serving the same tiles from mapnode's MBTiles export, and a bare Starlette route
 same bytes from memory (the ceiling on this machine), in one run, with wrk.
 
     .venv/bin/python -m bench.tile_serving_bench [--duration 10] [--connections 64] [--workers 1]
-        [--rounds 3] [--what-if]
+        [--rounds 3] [--access-log]
 
 Steps: load the demo's Hangzhou roads, water and land use into an embedded store
 (`bench/.cache/serve/store.mapnode`, kept between runs); `mapnode export-tiles` the base map
@@ -18,6 +18,9 @@ moment then hits every server, not just one). tileserver-gl-light is installed i
 `bench/.cache/tileserver` with npm on first use. Servers run one process each by default
 (`--workers` sets uvicorn workers for mapnode and the ceiling; tileserver-gl-light is one Node
 process). Every server's bytes for a sample tile are checked to be the same before timing.
+mapnode runs `mapnode serve --no-access-log` (the ceiling logs nothing either, tileserver-gl-light
+runs `--silent`); `--access-log` adds a second mapnode with uvicorn's access log on, to show
+what it costs. After the warm-up every mapnode answer must be `X-Cache: hit`.
 """
 
 from __future__ import annotations
@@ -178,14 +181,23 @@ def same_bytes(url: str, expected: bytes) -> None:
         raise SystemExit(f"{url} answered {r.status_code} with other bytes than the export")
 
 
+def all_hits(base: str, paths: list[str]) -> None:
+    """Every tile of the list is a cache hit (the timed runs measure cached tiles only)."""
+    with httpx.Client(headers={"Accept-Encoding": "gzip"}) as client:
+        for path in paths:
+            r = client.get(base + path)
+            if r.status_code != 200 or r.headers.get("x-cache") != "hit":
+                raise SystemExit(f"{base}{path}: {r.status_code} {r.headers.get('x-cache')}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=3, help="interleaved wrk runs per server (median)")
-    ap.add_argument("--what-if", action="store_true",
-                    help="also time mapnode with the fixes bench.tile_serving_whatif sketches")
+    ap.add_argument("--access-log", action="store_true",
+                    help="also time mapnode with uvicorn's access log on")
     args = ap.parse_args()
     store, mbtiles = WORK / "store.mapnode", WORK / "basemap.mbtiles"
     load = " ".join(f"{v:.1f}" for v in os.getloadavg())
@@ -201,8 +213,8 @@ def main() -> None:
     port = free_port()
     servers.append(("mapnode (cached, `mapnode serve`)", [
         str(MAPNODE), "serve", "--store", str(store), "--port", str(port), "--workers",
-        str(args.workers)], f"http://127.0.0.1:{port}", "/tiles/basemap/WebMercatorQuad/{z}/{x}/{y}.mvt",
-        {}, None))
+        str(args.workers), "--no-access-log"], f"http://127.0.0.1:{port}",
+        "/tiles/basemap/WebMercatorQuad/{z}/{x}/{y}.mvt", {}, None))
     port = free_port()
     config = WORK / "tileserver.json"  # data only: no styles, fonts or sprites to find
     config.write_text(json.dumps({"options": {"paths": {"root": str(WORK), "mbtiles": str(WORK)}},
@@ -219,13 +231,12 @@ def main() -> None:
         str(args.workers), "--log-level", "warning", "--no-access-log"],
         f"http://127.0.0.1:{port}", "/t/{z}/{x}/{y}.mvt",
         {"PYTHONPATH": str(WORK), "CEILING_MBTILES": str(mbtiles)}, WORK))
-    for level in (1, 2) if args.what_if else ():
+    if args.access_log:
         port = free_port()
-        servers.append((f"what-if {level}: " + ("memoised layers, throttled follow, no access log"
-                                                if level == 1 else "+ tiles in memory, no thread pool"),
-                        [sys.executable, "-m", "bench.tile_serving_whatif", str(store), str(port),
-                         str(level)], f"http://127.0.0.1:{port}",
-                        "/tiles/basemap/WebMercatorQuad/{z}/{x}/{y}.mvt", {}, ROOT))
+        servers.append(("mapnode, access log on", [
+            str(MAPNODE), "serve", "--store", str(store), "--port", str(port), "--workers",
+            str(args.workers), "--access-log"], f"http://127.0.0.1:{port}",
+            "/tiles/basemap/WebMercatorQuad/{z}/{x}/{y}.mvt", {}, None))
     running = []
     try:
         for i, (name, cmd, base, pattern, env, cwd) in enumerate(servers):
@@ -235,6 +246,9 @@ def main() -> None:
             same_bytes(base + pattern.format(z=z, x=x, y=y), sample)
         for _, _, base, paths in running:
             wrk(base, paths, 3, args.connections)  # warm-up
+        for name, _, base, paths in running:
+            if name.startswith("mapnode"):
+                all_hits(base, paths)
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in running}
         for round_ in range(args.rounds):  # interleaved, so a busy moment hits every server
             for name, _, base, paths in running:
@@ -259,6 +273,13 @@ def main() -> None:
                 [[n, f"{r:,.0f}", f"{p:.1f}", f"{r / ceiling_rps:.0%}"] for n, r, p in results])
     print(f"mapnode / tileserver-gl-light = {mapnode_rps / peer_rps:.2f}x (target >= {TARGET_PEER}x); "
           f"mapnode / ceiling = {mapnode_rps / ceiling_rps:.0%} (target >= {TARGET_CEILING:.0%})")
+    names = list(runs)  # the same ratios per round (servers of one round saw similar load)
+    per_peer = [m[0] / p[0] for m, p in zip(runs[names[0]], runs[names[1]], strict=True)]
+    per_ceiling = [m[0] / c[0] for m, c in zip(runs[names[0]], runs[names[2]], strict=True)]
+    print("per round: mapnode / tileserver-gl-light "
+          + ", ".join(f"{r:.1f}x" for r in per_peer) + f" (median {statistics.median(per_peer):.1f}x); "
+          "mapnode / ceiling " + ", ".join(f"{r:.0%}" for r in per_ceiling)
+          + f" (median {statistics.median(per_ceiling):.0%})")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def main() -> None:
     tiles = tile_list(args.tiles_per_zoom)
     from tests.support.server import free_port
 
-    rows = []
+    rows, by_zoom = [], []
     with tempfile.TemporaryDirectory(prefix="vt-bench-") as tmp_name:
         tmp = Path(tmp_name)
         port = free_port()
@@ -132,6 +132,8 @@ def main() -> None:
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
+            level = {z: [m for m, t in zip(ms, tiles, strict=True) if t[0] == z] for z in ZOOMS}
+            by_zoom.append([name, *(f"{statistics.median(level[z]):.0f}" for z in ZOOMS)])
             ms.sort()
             rows.append([name, str(len(ms)), f"{statistics.median(ms):.1f}",
                          f"{ms[int(0.99 * (len(ms) - 1))]:.1f}", f"{len(ms) / wall:.1f}",
@@ -144,6 +146,8 @@ def main() -> None:
           f"{len(tiles)} tiles, {args.clients} client(s), one uvicorn worker each\n")
     print_table(["server", "tiles", "p50 ms", "p99 ms", "tiles/s", "KB/tile (gzip)",
                  "× tipg"], rows)
+    print("\np50 ms by level\n")
+    print_table(["server", *(f"z{z}" for z in ZOOMS)], by_zoom)
 
 
 def _clear_tile_cache(store: Path) -> None:

@@ -251,7 +251,9 @@ def log_cmd(store: str, since: int, limit: int) -> None:
 @click.option("--port", default=8000, show_default=True, help="端口 / port")
 @click.option("--workers", default=1, show_default=True, help="工作进程数 / worker processes")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
-              help="每个请求记一行日志 / log one line per request")
+              envvar="MAPNODE_ACCESS_LOG",
+              help="每个请求记一行日志（前端代理已记录时可关闭，瓦片吞吐更高）/ log one line per "
+                   "request (turn off when a reverse proxy logs requests: more tiles/s)")
 def serve_cmd(store: str, host: str, port: int, workers: int, access_log: bool) -> None:
     """启动 HTTP 服务 / start the HTTP server."""
     import os

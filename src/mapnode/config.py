@@ -36,6 +36,13 @@ class Settings(BaseSettings):
                                        "maximum WFS POST body (bytes)")
     glyph_cache_dir: str = Field("", description="字形缓存目录（空：存储的 data_dir/fonts）/ glyph "
                                  "PBF cache folder, shareable between nodes (empty: data_dir/fonts)")
+    tile_fast_path: bool = Field(True, description="热点瓦片直接由事件循环应答 / answer tiles "
+                                 "held in memory before the middleware stack (http.fast_tiles)")
+    tile_memory_mb: float = Field(64.0, ge=0, description="内存中热点瓦片上限（MB，每进程）/ hot "
+                                  "tiles kept in memory per process (MB; 0: none)")
+    tile_follow_ms: float = Field(5.0, ge=0, description="瓦片缓存查看存储序号的间隔（毫秒）/ "
+                                  "ms between two looks at the store's seq by the tile cache "
+                                  "(another process's publication reaches tiles within 10×)")
     api_keys: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='API 密钥 / keys: {"key": {"name": …, "edition": "government"}}')

@@ -129,3 +129,16 @@ def test_load_twice_yields_no_changes(store: VersionedStore) -> None:
         assert f"{name}: 无变化 / no changes" in second.stdout
     assert store.current_seq() == seq
     assert store.count(Actor.system(), "roads") == roads
+
+
+def test_the_access_log_can_be_turned_off(demo_store: tuple[str, int],
+                                          server: ServeProcess) -> None:
+    httpx.get(server.url + "/health", timeout=10)
+    assert 200 in server.statuses()  # ServeProcess runs with --access-log
+    quiet = ServeProcess(demo_store[0], args=("--no-access-log",))
+    try:
+        assert httpx.get(quiet.url + "/health", timeout=10).status_code == 200
+        assert httpx.get(quiet.url + "/api/layers", timeout=10).status_code == 200
+    finally:
+        out = quiet.stop()
+    assert "GET /api/layers" not in out and quiet.statuses() == []

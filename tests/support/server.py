@@ -28,14 +28,15 @@ class ServeProcess:
     """A running `mapnode serve --store STORE`; `url` is its base address."""
 
     def __init__(self, store: str, env: dict[str, str] | None = None,
-                 log: Path | None = None) -> None:
+                 log: Path | None = None, args: tuple[str, ...] = ("--access-log",)) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log or Path(tempfile.mkstemp(prefix="mapnode-serve-", suffix=".log")[1])
         self._out = self.log.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mapnode.cli", "serve", "--store", store, "--host",
-             "127.0.0.1", "--port", str(self.port)], stdout=self._out, stderr=subprocess.STDOUT,
+             "127.0.0.1", "--port", str(self.port), *args],
+            stdout=self._out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
         self._wait_ready()
 

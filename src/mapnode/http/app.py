@@ -12,12 +12,14 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from mapnode import __version__
 from mapnode.config import Settings
 from mapnode.errors import MapnodeError
 from mapnode.http.auth import AuthMiddleware, actor_of, actors_from_settings
 from mapnode.http.errors import handle_mapnode_error, handle_unexpected
+from mapnode.http.fast_tiles import FastTiles
 from mapnode.store import VersionedStore, open_store
 
 
@@ -38,11 +40,27 @@ def create_app(settings: Settings | None = None, store: VersionedStore | None = 
     ]
     for module_name in PROTOCOL_MODULES:
         routes.extend(importlib.import_module(module_name).routes())
-    return Starlette(routes=routes, lifespan=lifespan,
-                     middleware=[Middleware(AuthMiddleware,
-                                            actors=actors_from_settings(settings.api_keys))],
+    actors = actors_from_settings(settings.api_keys)
+    app = MapnodeApp(routes=routes, lifespan=lifespan,
+                     middleware=[Middleware(AuthMiddleware, actors=actors)],
                      exception_handlers={MapnodeError: handle_mapnode_error,
                                          Exception: handle_unexpected})
+    if settings.tile_fast_path:
+        app.fast_tiles = FastTiles(app.state, actors)
+    return app
+
+
+class MapnodeApp(Starlette):
+    """Starlette with the hot-tile fast path (`http.fast_tiles`) in front of its middleware."""
+
+    fast_tiles: FastTiles | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.fast_tiles is not None:
+            scope["app"] = self
+            if await self.fast_tiles(scope, receive, send):
+                return
+        await super().__call__(scope, receive, send)
 
 
 # One module per protocol; each exports `routes() -> list[BaseRoute]`, parses requests, calls

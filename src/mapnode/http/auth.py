@@ -31,16 +31,37 @@ def actors_from_settings(keys: dict[str, dict[str, Any]]) -> dict[str, Actor]:
 
 
 def key_of(scope: Scope) -> str | None:
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    if query.get("tk"):
-        return query["tk"][0]
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    if headers.get("x-api-key"):
-        return headers["x-api-key"]
-    auth = headers.get("authorization", "")
+    """The key a request carries: `tk=`, else `X-API-Key`, else `Authorization: Bearer`
+    (the last of repeated headers); None for no key."""
+    raw = scope.get("query_string", b"")
+    if raw and (b"tk" in raw or b"%" in raw):  # else parse_qs cannot find a `tk`
+        query = parse_qs(raw.decode("latin-1"))
+        if query.get("tk"):
+            return query["tk"][0]
+    api_key, auth = "", ""
+    for k, v in scope["headers"]:
+        name = k.decode("latin-1").lower()
+        if name == "x-api-key":
+            api_key = v.decode("latin-1")
+        elif name == "authorization":
+            auth = v.decode("latin-1")
+    if api_key:
+        return api_key
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     return None
+
+
+ANONYMOUS = Actor.anonymous()  # immutable: one value for every request without a key
+
+
+def resolve(scope: Scope, actors: dict[str, Actor]) -> Actor | None:
+    """The caller of a request: anonymous without a key, the key's actor, or None for an
+    unknown key (which must be refused, never downgraded)."""
+    key = key_of(scope)
+    if key is None:
+        return ANONYMOUS
+    return actors.get(key)
 
 
 class AuthMiddleware:
@@ -54,11 +75,9 @@ class AuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        key = key_of(scope)
-        if key is None:
-            scope["actor"] = Actor.anonymous()
-        elif key in self.actors:
-            scope["actor"] = self.actors[key]
+        actor = resolve(scope, self.actors)
+        if actor is not None:
+            scope["actor"] = actor
         else:
             response = JSONResponse(
                 {"type": "urn:mapnode:error:unauthorized", "title": "密钥无效",

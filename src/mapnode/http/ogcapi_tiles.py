@@ -23,6 +23,7 @@ from mapnode.http import tiles as tile_routes
 from mapnode.http.auth import actor_of
 from mapnode.http.ogcapi import JSON, _base, _not_acceptable, wants
 from mapnode.http.ogcapi import _json as as_json
+from mapnode.http.tile_response import tile_response
 from mapnode.model import LayerMeta
 from mapnode.services import tilesets as ts
 from mapnode.services.tiles import BASEMAP, tileset_layers
@@ -147,4 +148,5 @@ async def _tile(request: Request, tileset: str) -> Response:
     time = tile_routes._instant(q["datetime"]) if "datetime" in q else None
     result = await run_in_threadpool(tile_routes.service(request).tile, actor_of(request),
                                      tileset, _grid_id(p["tms"]), z, x, y, time=time)
-    return tile_routes._render(request, result)
+    return tile_response(result, request.headers.get("if-none-match", ""),
+                         request.headers.get("accept-encoding", ""))

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import gzip
 import re
 import threading
 from datetime import datetime
@@ -27,10 +26,10 @@ from starlette.routing import BaseRoute, Route
 
 from mapnode.errors import InvalidParameter
 from mapnode.http.auth import actor_of
-from mapnode.services.tiles import FORMATS, TileResult, TileService, check_format
+from mapnode.http.tile_response import VARY, tile_response
+from mapnode.services.tile_cache import TileCache
+from mapnode.services.tiles import FORMATS, TileService, check_format
 
-MVT_TYPE = "application/vnd.mapbox-vector-tile"
-VARY = "Accept-Encoding, Authorization, X-API-Key"
 _lock = threading.Lock()
 _INT = re.compile(r"-?[0-9]{1,10}")
 
@@ -45,7 +44,12 @@ def service(request: Request) -> TileService:
     state = request.app.state
     with _lock:
         if getattr(state, "tiles", None) is None:
-            state.tiles = TileService(state.store)
+            settings = getattr(state, "settings", None)
+            store = state.store
+            cache = TileCache(store.data_dir / "tiles") if settings is None else TileCache(
+                store.data_dir / "tiles", memory_bytes=int(settings.tile_memory_mb * 2**20),
+                interval=settings.tile_follow_ms / 1000)
+            state.tiles = TileService(store, cache)
     return state.tiles  # type: ignore[no-any-return]
 
 
@@ -63,28 +67,8 @@ async def tile(request: Request) -> Response:
     result = await run_in_threadpool(lambda: service(request).tile(
         actor_of(request), p["tileset"], p["tms"], z, x, y, seq=seq, time=time, fmt=fmt,
         scale=scale))
-    return _render(request, result)
-
-
-def _render(request: Request, r: TileResult) -> Response:
-    cache_control = ("max-age=31536000, immutable" if r.immutable else "no-cache")
-    headers = {"ETag": r.etag, "Cache-Control": ("public, " if r.public else "private, ")
-               + cache_control, "Vary": VARY, "X-Cache": r.cache, "X-Seq": str(r.seq)}
-    if _matches(request.headers.get("if-none-match", ""), r.etag):
-        return Response(status_code=304, headers=headers)
-    if not r.data:
-        return Response(status_code=204, headers=headers)
-    if not r.gzipped:
-        return Response(r.data, media_type=r.media_type, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-        return Response(r.data, media_type=MVT_TYPE, headers=headers)
-    return Response(gzip.decompress(r.data), media_type=MVT_TYPE, headers=headers)
-
-
-def _matches(header: str, etag: str) -> bool:
-    tags = [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
-    return "*" in tags or etag in tags
+    return tile_response(result, request.headers.get("if-none-match", ""),
+                         request.headers.get("accept-encoding", ""))
 
 
 async def tilejson(request: Request) -> Response:

@@ -15,7 +15,6 @@ empty vector tile is 204.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
@@ -28,11 +27,10 @@ from mapnode.errors import InvalidParameter, MapnodeError, NotFound
 from mapnode.http.auth import actor_of
 from mapnode.http.errors import status_of
 from mapnode.http.ogc_xml import OgcError, ows_exception_response
+from mapnode.http.tile_response import VARY, tile_response
 from mapnode.http.tiles import service as tile_service
 from mapnode.services import wmts
-from mapnode.services.tiles import TileResult
 
-VARY = "Accept-Encoding, Authorization, X-API-Key"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -122,25 +120,5 @@ async def _tile(request: Request, req: wmts.TileRequest) -> Response:
     result = await run_in_threadpool(lambda: tiles.tile(
         actor_of(request), req.tileset, req.grid.id, req.z, req.col, req.row, time=req.time,
         fmt=req.fmt))
-    return _render(request, result, wmts.MEDIA_OF[req.fmt])
-
-
-def _render(request: Request, r: TileResult, media: str) -> Response:
-    cache_control = "max-age=31536000, immutable" if r.immutable else "no-cache"
-    headers = {"ETag": r.etag, "Cache-Control": ("public, " if r.public else "private, ")
-               + cache_control, "Vary": VARY, "X-Cache": r.cache, "X-Seq": str(r.seq)}
-    if _matches(request.headers.get("if-none-match", ""), r.etag):
-        return Response(status_code=304, headers=headers)
-    if not r.data:
-        return Response(status_code=204, headers=headers)
-    if media != wmts.MVT:
-        return Response(r.data, media_type=media, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-        return Response(r.data, media_type=media, headers=headers)
-    return Response(gzip.decompress(r.data), media_type=media, headers=headers)
-
-
-def _matches(header: str, etag: str) -> bool:
-    tags = [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
-    return "*" in tags or etag in tags
+    return tile_response(result, request.headers.get("if-none-match", ""),
+                         request.headers.get("accept-encoding", ""), wmts.MEDIA_OF[req.fmt])

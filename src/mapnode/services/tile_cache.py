@@ -5,20 +5,29 @@ Layout: `root/{grid}/{tileset}/{style}/{scope}/{now|s<seq>}/{z}/{x}/{y}.mvt.gz`,
 public key. The base map's tileset directory is `basemap~<hash of its layer names>`, so a
 change in which layers a scope sees starts a fresh cache for it.
 
-Current tiles (`now`) follow the log: `follow(store)` runs on every tile request (one cheap
-`current_seq()` query when nothing changed) and, for each new entry, removes the cached tiles of
-every tileset holding a changed layer whose bounds, widened by a margin, meet the layer's
-changed bbox: `MARGIN_PX` (the tile buffer), or for point layers `POINT_MARGIN_PX` (the buffer
-plus the coarsest thinning cell, since which point of a cell is shown depends on the others).
-This is done at every cached level, by tile ranges computed for that level (never a scan of
-the whole cache). An entry with a changed layer but no bbox (a schema change) drops that
-layer's current tiles. Tiles as of a past seq (`s<seq>`) never change and are never removed.
-The last seq followed is kept in `root/seq`; a cache whose seq is unknown or ahead of the store
-is emptied.
+Current tiles (`now`) follow the log: `follow(store)` runs before every tile is made or read
+from disk and, for each new entry, removes the cached tiles of every tileset holding a changed
+layer whose bounds, widened by a margin, meet the layer's changed bbox: `MARGIN_PX` (the tile
+buffer), or for point layers `POINT_MARGIN_PX` (the buffer plus the coarsest thinning cell,
+since which point of a cell is shown depends on the others). This is done at every cached
+level, by tile ranges computed for that level (never a scan of the whole cache). An entry with
+a changed layer but no bbox (a schema change) drops that layer's current tiles. Tiles as of a
+past seq (`s<seq>`) never change and are never removed. The last seq followed is kept in
+`root/seq`; a cache whose seq is unknown or ahead of the store is emptied.
+
+`follow` asks the store (`state()`: last seq and catalogue version, one query) when its last
+look is older than `window` (`STALE_FACTOR` × `interval`: 10 × 5 ms) or a commit was made in
+this process since (`store.base.commits()`); while tiles are asked for, a poller thread looks
+every `interval` so the window does not run out under load (it is that wide because a thread
+waiting for the GIL on a busy server can take ~5 ms each time it needs it). So a publication
+by this process reaches every later request, one by another process every request that
+arrives more than `window` after it. While the last look is that recent, `fresh()` is true
+and hot tiles (`memory`, an LRU of tiles with their ETags, services.tile_memory) may be served
+without any I/O; the follower drops them with the disk tiles, under the guards described there.
 
 A tile is written after it was made from seq S; if the log has moved past S by then, the new
 entries are checked against the tile and it is removed again, so a concurrent publication
-(another thread or process) can never leave a stale tile behind.
+(another thread or process) can never leave a stale tile behind, on disk or in memory.
 """
 
 from __future__ import annotations
@@ -30,7 +39,8 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +48,14 @@ from mapnode.errors import NotFound
 from mapnode.grids import GRIDS, Grid
 from mapnode.model import Actor, GeometryType, LogEntry
 from mapnode.model.log import BBox
+from mapnode.services.tile_memory import DEFAULT_BYTES, Hot, HotTiles
 from mapnode.store import VersionedStore
+from mapnode.store.base import StoreState, commits
 
 log = logging.getLogger("mapnode.tiles")
+DEFAULT_INTERVAL = 0.005  # seconds between two looks at the store's state (see above)
+STALE_FACTOR = 10  # memory answers while the last look is younger than this many intervals
+POLL_IDLE = 2.0  # the poller stops after this many seconds without a tile request
 
 MARGIN_PX = 8.0  # the tile buffer (4 px), doubled for safety
 POINT_MARGIN_PX = 72.0  # + the coarsest thinning cell: 8 px × 2^3 (services.tiles retries)
@@ -53,6 +68,15 @@ def safe_name(name: str) -> str:
     if _SAFE.fullmatch(name) and "~" not in name:
         return name
     return "~" + hashlib.sha1(name.encode()).hexdigest()[:16]
+
+
+def holds(tileset_dir: str, layer: str) -> bool:
+    """Whether tiles under a tileset directory may draw `layer` (base maps: any layer)."""
+    return tileset_dir == safe_name(layer) or tileset_dir.startswith("basemap~")
+
+
+def etag_of(data: bytes) -> str:
+    return '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
 
 
 def tileset_key(tileset: str, layers: Sequence[str]) -> str:
@@ -80,58 +104,124 @@ class TileKey:
 
 
 class TileCache:
-    """Gzip tiles on disk under `root`, kept exact by following the store's log."""
+    """Gzip tiles on disk under `root`, hot ones also in memory, kept exact by following the
+    store's log."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, memory_bytes: int = DEFAULT_BYTES,
+                 interval: float = DEFAULT_INTERVAL) -> None:
         self.root = root
+        self.memory = HotTiles(memory_bytes)
+        self.interval = interval
+        self.window = interval * STALE_FACTOR
+        self._asked = float("-inf")  # when a tile was last asked for (the poller's clock)
+        self._poller: threading.Thread | None = None
+        self.state: StoreState | None = None  # the store as the last finished follow saw it
         self._lock = threading.Lock()
+        self._state_lock = threading.Lock()
         self._seen: int | None = None
+        self._checked_at = float("-inf")
+        self._commits = -1
         self.disabled = False  # set when the directory cannot be kept exact (I/O errors)
 
     # ------------------------------------------------------------------ tiles
-    def get(self, key: TileKey) -> bytes | None:
+    def fresh(self) -> bool:
+        """True while memory may answer without asking the store (see the module docstring)."""
+        now = self._asked = time.monotonic()
+        return (self.state is not None and not self.disabled and self._commits == commits()
+                and now - self._checked_at < self.window)
+
+    def hot(self, key: TileKey) -> Hot | None:
+        """A tile from memory, only while `fresh()`: no I/O at all (for the event loop)."""
+        return self.memory.get(key) if self.fresh() else None
+
+    def get(self, key: TileKey) -> Hot | None:
+        """A cached tile from memory or disk; call `follow` first."""
         if self.disabled:
             return None
+        hot = self.memory.get(key)
+        if hot is not None:
+            return hot
+        generation = self.memory.generation
         try:
-            return key.path(self.root).read_bytes()
+            data = key.path(self.root).read_bytes()
         except OSError:
             return None
+        hot = Hot(data, etag_of(data))
+        self.memory.add(key, hot, generation=generation)
+        return hot
 
     def put(self, key: TileKey, data: bytes, store: VersionedStore, made_at: int,
-            layers: Sequence[str], grid: Grid) -> None:
+            layers: Sequence[str], grid: Grid) -> Hot:
         """Store a non-empty tile made as of seq `made_at` (see the module docstring).
         A tile that cannot be written is simply not cached."""
+        hot = Hot(data, etag_of(data))
         if self.disabled:
-            return
+            return hot
         path = key.path(self.root)
         try:
             _write_atomic(path, data)
         except OSError as exc:
             log.warning("瓦片缓存写入失败 / tile cache write failed: %s (%s)", path, exc)
-            return
-        if key.seq is not None or store.current_seq() == made_at:
-            return
-        for entry in _entries(store, made_at):
-            for layer, change in entry.layers.items():
-                if layer in layers and (change.bbox is None or _meets(
-                        grid, change.bbox, key, margin_px(store, layer))):
-                    path.unlink(missing_ok=True)
-                    return
+            return hot
+        verified = made_at
+        if key.seq is None and store.current_seq() != made_at:
+            for entry in _entries(store, made_at):
+                for layer, change in entry.layers.items():
+                    if layer in layers and (change.bbox is None or _meets(
+                            grid, change.bbox, key, margin_px(store, layer))):
+                        path.unlink(missing_ok=True)
+                        self.memory.drop(lambda k: k == key)
+                        return hot
+                verified = entry.seq
+        self.memory.add(key, hot, verified_to=None if key.seq is not None else verified)
+        return hot
 
     # ------------------------------------------------------------------ the log follower
     def follow(self, store: VersionedStore) -> int:
-        """Apply every log entry not yet seen; return the store's current seq. If the cache
-        cannot be kept exact (an I/O error while removing tiles), it is disabled rather than
-        risk serving a stale tile."""
-        current = store.current_seq()
-        if self._seen == current or self.disabled:
-            return current
-        try:
-            self._follow(store, current)
-        except OSError as exc:
-            log.error("瓦片缓存已停用 / tile cache disabled: %s (%s)", self.root, exc)
-            self.disabled = True
-        return current
+        """Apply every log entry not yet seen; return the store's current seq (as of at most
+        `interval` ago). If the cache cannot be kept exact (an I/O error while removing
+        tiles), it is disabled rather than risk serving a stale tile."""
+        state = self.state
+        self._poll_while_asked(store)
+        if state is not None and self.fresh():
+            return state.seq
+        return self._look(store)
+
+    def _look(self, store: VersionedStore) -> int:
+        """Read the store's state now and apply what is new."""
+        mark, at = commits(), time.monotonic()
+        state = store.state()
+        if self._seen != state.seq and not self.disabled:
+            try:
+                self._follow(store, state.seq)
+            except OSError as exc:
+                log.error("瓦片缓存已停用 / tile cache disabled: %s (%s)", self.root, exc)
+                self.disabled = True
+                self.memory.clear()
+        with self._state_lock:
+            if at >= self._checked_at:
+                self.state, self._commits, self._checked_at = state, mark, at
+        return state.seq
+
+    def _poll_while_asked(self, store: VersionedStore) -> None:
+        """Start the poller thread unless it runs (it stops when tiles are not asked for)."""
+        if (self._poller is not None and self._poller.is_alive()) or self.interval <= 0:
+            return
+        with self._state_lock:
+            if self._poller is None or not self._poller.is_alive():
+                self._asked = time.monotonic()
+                self._poller = threading.Thread(target=self._poll, args=(store,), daemon=True,
+                                                name="mapnode-tile-follower")
+                self._poller.start()
+
+    def _poll(self, store: VersionedStore) -> None:
+        while not self.disabled and time.monotonic() - self._asked < POLL_IDLE:
+            try:
+                self._look(store)
+            except Exception as exc:  # the store is away: requests will report it
+                log.warning("瓦片缓存无法读取存储 / tile cache cannot read the store: %s", exc)
+            time.sleep(self.interval)
+        store.close()  # this thread's connection
 
     def _follow(self, store: VersionedStore, current: int) -> None:
         with self._lock:
@@ -148,30 +238,36 @@ class TileCache:
             self._write_seen(self._seen)
 
     def invalidate(self, entry: LogEntry, store: VersionedStore) -> int:
-        """Remove the current tiles that one log entry touched; return how many."""
+        """Remove the current tiles that one log entry touched, from disk and then from
+        memory; return how many files were removed."""
         removed = 0
+        margins: dict[str, float] = {}
         for layer, change in entry.layers.items():
-            margin: float | None = None
             for now in self._now_dirs(layer):
                 if change.bbox is None:
                     shutil.rmtree(now, ignore_errors=True)
                     continue
-                margin = margin_px(store, layer) if margin is None else margin
+                if layer not in margins:
+                    margins[layer] = margin_px(store, layer)
                 grid = GRIDS[now.parents[3].name]
                 for zdir in _subdirs(now):
                     if zdir.name.isdigit():
-                        rng = grid.tile_range(change.bbox, int(zdir.name), margin)
+                        rng = grid.tile_range(change.bbox, int(zdir.name), margins[layer])
                         removed += _remove_range(zdir, rng)
+        if len(self.memory):  # margins first: no store query while memory is locked
+            for layer, change in entry.layers.items():
+                if change.bbox is not None and layer not in margins:
+                    margins[layer] = margin_px(store, layer)
+        self.memory.drop(_touched_by(entry, margins), seq=entry.seq)
         return removed
 
     def _now_dirs(self, layer: str) -> Iterator[Path]:
         """`…/{grid}/{tileset}/{style}/{scope}/now` of every tileset that holds `layer`."""
-        mine = safe_name(layer)
         for grid_dir in _subdirs(self.root):
             if grid_dir.name not in GRIDS:
                 continue
             for ts in _subdirs(grid_dir):
-                if ts.name == mine or ts.name.startswith("basemap~"):
+                if holds(ts.name, layer):
                     for style in _subdirs(ts):
                         for scope in _subdirs(style):
                             if (scope / "now").is_dir():
@@ -181,6 +277,7 @@ class TileCache:
         for grid_dir in _subdirs(self.root):
             if grid_dir.name in GRIDS:
                 shutil.rmtree(grid_dir, ignore_errors=True)
+        self.memory.clear()
 
     def _read_seen(self) -> int | None:
         try:
@@ -221,6 +318,33 @@ def margin_px(store: VersionedStore, layer: str) -> float:
     except NotFound:  # dropped since: assume the worst
         points = True
     return POINT_MARGIN_PX if points else MARGIN_PX
+
+
+def _touched_by(entry: LogEntry, margins: dict[str, float]) -> Callable[[TileKey], bool]:
+    """Which current tiles in memory one log entry touches: the same rule as on disk
+    (`margins` holds the margin of every changed layer with a bbox)."""
+    ranges: dict[tuple[str, str, int], tuple[int, int, int, int]] = {}
+
+    def touched(key: TileKey) -> bool:
+        if key.seq is not None:
+            return False
+        for layer, change in entry.layers.items():
+            if not holds(key.tileset, layer):
+                continue
+            if change.bbox is None:
+                return True
+            margin = margins.get(layer)
+            if margin is None:  # added while the margins were read: drop it, to be sure
+                return True
+            rk = (layer, key.grid, key.z)
+            if rk not in ranges:
+                ranges[rk] = GRIDS[key.grid].tile_range(change.bbox, key.z, margin)
+            x0, y0, x1, y1 = ranges[rk]
+            if x0 <= key.x <= x1 and y0 <= key.y <= y1:
+                return True
+        return False
+
+    return touched
 
 
 def _meets(grid: Grid, bbox: BBox, key: TileKey, margin: float) -> bool:

@@ -21,26 +21,27 @@ of 10-15; figures varied up to 2x between runs):
 from __future__ import annotations
 
 import gzip
-import hashlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mapnode.access import policy
 from mapnode.errors import InvalidParameter, NotFound
-from mapnode.grids import GRIDS, TILE_SIZE, Grid, grid
+from mapnode.grids import ALIASES, GRIDS, TILE_SIZE, Grid, grid
 from mapnode.model import Actor, GeometryType, LayerKind, LayerMeta
 from mapnode.mvt import TileQuery
 from mapnode.render import MEDIA_TYPES
 from mapnode.services.raster_tiles import (
     RASTER_FORMATS,
     MetaTile,
+    RasterTileset,
     cache_style,
     check_scale,
     raster_format,
     raster_tileset,
 )
-from mapnode.services.tile_cache import TileCache, TileKey, tileset_key
+from mapnode.services.tile_cache import TileCache, TileKey, etag_of, tileset_key
+from mapnode.services.tileset_memo import TilesetMemo
 from mapnode.store import VersionedStore
 from mapnode.styles import STYLES
 
@@ -122,16 +123,67 @@ def render(store: VersionedStore, actor: Actor, metas: list[LayerMeta], g: Grid,
     return data
 
 
-def etag_of(data: bytes) -> str:
-    return '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+@dataclass(frozen=True, slots=True)
+class VectorTileset:
+    """A vector tileset as one access scope sees it: its layers and cache directory."""
+
+    metas: list[LayerMeta]
+    names: list[str]
+    cache_dir: str
+
+
+PUBLIC_SCOPE = policy.scope_key(Actor.anonymous())
 
 
 class TileService:
-    """Tiles from a store through a disk cache that follows the store's log."""
+    """Tiles from a store through a disk cache (hot tiles also in memory) that follows the
+    store's log; what a tileset is per access scope is remembered per catalogue version."""
 
     def __init__(self, store: VersionedStore, cache: TileCache | None = None) -> None:
         self.store = store
         self.cache = cache if cache is not None else TileCache(store.data_dir / "tiles")
+        self._vector_sets: TilesetMemo[VectorTileset] = TilesetMemo(self._vector_tileset)
+        self._raster_sets: TilesetMemo[RasterTileset] = TilesetMemo(
+            lambda actor, name: raster_tileset(self.store, actor, name))
+
+    def _vector_tileset(self, actor: Actor, tileset: str) -> VectorTileset:
+        metas = tileset_layers(self.store, actor, tileset)
+        names = [m.name for m in metas]
+        return VectorTileset(metas, names, tileset_key(tileset, names))
+
+    def _follow(self) -> tuple[int, int]:
+        """The current seq (after following the log) and the catalogue version seen with it."""
+        current = self.cache.follow(self.store)
+        state = self.cache.state
+        return current, state.catalogue if state is not None else -1
+
+    def hot(self, actor: Actor, tileset: str, tms: str, z: int, x: int, y: int,
+            fmt: str = "mvt", scale: int = 1) -> TileResult | None:
+        """A current tile if it can be answered from memory without any I/O (a cache hit on
+        the event loop), else None: then call `tile`. Same bytes and facts as `tile`."""
+        state = self.cache.state
+        g = GRIDS.get(ALIASES.get(tms, tms))
+        if state is None or g is None or not self.cache.fresh():
+            return None
+        scope = policy.scope_key(actor)
+        if fmt in FORMATS:
+            vt = self._vector_sets.peek(scope, tileset, state.catalogue)
+            if vt is None:
+                return None
+            key = TileKey(g.id, vt.cache_dir, "default", scope, z, x, y)
+            media = MVT_TYPE
+        else:
+            fmt = RASTER_FORMATS.get(fmt, "")
+            rt = self._raster_sets.peek(scope, tileset, state.catalogue)
+            if rt is None or not fmt or scale not in (1, 2):
+                return None
+            key = TileKey(g.id, rt.cache_dir, cache_style(rt, fmt, scale), scope, z, x, y)
+            media = MEDIA_TYPES[fmt]
+        found = self.cache.hot(key)
+        if found is None:
+            return None
+        return TileResult(found.data, found.etag, "hit", state.seq, False, scope == PUBLIC_SCOPE,
+                          media)
 
     def tile(self, actor: Actor, tileset: str, tms: str, z: int, x: int, y: int, *,
              seq: int | None = None, time: datetime | None = None,
@@ -143,39 +195,39 @@ class TileService:
                                 scale)
         g = grid(tms)
         g.check(z, x, y)
-        metas = tileset_layers(self.store, actor, tileset)
-        current = self.cache.follow(self.store)
+        current, catalogue = self._follow()
+        vt = self._vector_sets.get(actor, tileset, catalogue)
         at, immutable = self._resolve(current, seq, time)
-        key = TileKey(g.id, tileset_key(tileset, [m.name for m in metas]), style,
-                      policy.scope_key(actor), z, x, y, None if at == current and seq is None
-                      and time is None else at)
-        public = policy.scope_key(actor) == policy.scope_key(Actor.anonymous())
+        scope = policy.scope_key(actor)
+        key = TileKey(g.id, vt.cache_dir, style, scope, z, x, y,
+                      None if at == current and seq is None and time is None else at)
+        public = scope == PUBLIC_SCOPE
         cached = self.cache.get(key)
         if cached is not None:
-            return TileResult(cached, etag_of(cached), "hit", at, immutable, public)
-        raw = render(self.store, actor, metas, g, z, x, y, at)
+            return TileResult(cached.data, cached.etag, "hit", at, immutable, public)
+        raw = render(self.store, actor, vt.metas, g, z, x, y, at)
         if not raw:
             return TileResult(b"", etag_of(b""), "empty", at, immutable, public)
         data = gzip.compress(raw, compresslevel=6, mtime=0)
-        self.cache.put(key, data, self.store, at, [m.name for m in metas], g)
-        return TileResult(data, etag_of(data), "miss", at, immutable, public)
+        made = self.cache.put(key, data, self.store, at, vt.names, g)
+        return TileResult(data, made.etag, "miss", at, immutable, public)
 
     def _raster(self, actor: Actor, tileset: str, tms: str, z: int, x: int, y: int,
                 seq: int | None, time: datetime | None, fmt: str, scale: int) -> TileResult:
         check_scale(scale)
         g = grid(tms)
         g.check(z, x, y)
-        ts = raster_tileset(self.store, actor, tileset)
-        current = self.cache.follow(self.store)
+        current, catalogue = self._follow()
+        ts = self._raster_sets.get(actor, tileset, catalogue)
         at, immutable = self._resolve(current, seq, time)
         scope = policy.scope_key(actor)
         key = TileKey(g.id, ts.cache_dir, cache_style(ts, fmt, scale), scope, z, x, y,
                       None if at == current and seq is None and time is None else at)
-        public = scope == policy.scope_key(Actor.anonymous())
+        public = scope == PUBLIC_SCOPE
         media = MEDIA_TYPES[fmt]
         cached = self.cache.get(key)
         if cached is not None:
-            return TileResult(cached, etag_of(cached), "hit", at, immutable, public, media)
+            return TileResult(cached.data, cached.etag, "hit", at, immutable, public, media)
         meta = MetaTile(self.store, actor, ts, g, z, x, y, fmt, scale, at)
         for tx, ty in meta.members:  # the neighbours not cached yet, from the same image
             other = replace(key, x=tx, y=ty)
@@ -186,8 +238,8 @@ class TileService:
         data, empty = meta.tile(x, y)
         if empty:
             return TileResult(data, etag_of(data), "empty", at, immutable, public, media)
-        self.cache.put(key, data, self.store, at, list(ts.depends_on), g)
-        return TileResult(data, etag_of(data), "miss", at, immutable, public, media)
+        made = self.cache.put(key, data, self.store, at, list(ts.depends_on), g)
+        return TileResult(data, made.etag, "miss", at, immutable, public, media)
 
     def _resolve(self, current: int, seq: int | None, time: datetime | None) -> tuple[int, bool]:
         """The seq a request names, and whether its tile can never change."""
@@ -281,4 +333,4 @@ def check_format(fmt: str) -> None:
 
 
 __all__ = ["BASEMAP", "GRIDS", "MAX_TILE_BYTES", "TileResult", "TileService", "check_format",
-           "plan", "render", "tileset_layers"]
+           "etag_of", "plan", "render", "tileset_layers"]

@@ -16,6 +16,7 @@ Reads always take an Actor; `access.policy.visible_editions` is applied in SQL.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -52,12 +53,31 @@ from mapnode.store.filters import And, Filter, Not, Or
 from mapnode.store.rows import NewRow, StoredRow, dump_props, geom_row
 from mapnode.store.writer import ChangesetWriter, NothingChanged
 
-__all__ = ["AsOf", "ChangesetWriter", "NewRow", "StoredRow", "VersionedStore", "dump_props",
-           "geom_row", "metric_distances"]
+__all__ = ["AsOf", "ChangesetWriter", "NewRow", "StoreState", "StoredRow", "VersionedStore",
+           "commits", "dump_props", "geom_row", "metric_distances"]
 
 SCHEMA_VERSION = 1
 COUNT_CACHE_SIZE = 4096
 ROW_BATCH = 1000  # rows per vectorised WKB parse
+CATALOGUE_KEY = "catalogue_version"
+_COMMITS = itertools.count(1)  # commits by any store object of this process (see `commits`)
+_last_commit = 0
+
+
+def commits() -> int:
+    """How many write transactions stores of this process have committed: a watcher that
+    reads this before reading `VersionedStore.state()` knows that any later change shows
+    here first (cheap, no I/O; other processes' commits only show in `state()`)."""
+    return _last_commit
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What readers that keep derived data in memory compare: the log's last seq and the
+    catalogue version (bumped by every layer create, update or drop, which write no log entry)."""
+
+    seq: int
+    catalogue: int
 
 
 @dataclass(frozen=True)
@@ -195,7 +215,15 @@ class VersionedStore(ABC):
         cur = conn.execute(
             self._sql("INSERT INTO layers (name, edition, meta) VALUES (?, ?, ?) RETURNING id"),
             [meta.name, meta.edition.value, orjson.dumps(meta.to_dict()).decode()])
-        return int(cur.fetchone()[0])
+        layer_id = int(cur.fetchone()[0])
+        self._bump_catalogue(conn)
+        return layer_id
+
+    def _bump_catalogue(self, conn: Any) -> None:
+        """Count a catalogue change, in the transaction that makes it."""
+        conn.execute(self._sql(
+            "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE "
+            "SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"), [CATALOGUE_KEY])
 
     def update_layer(self, actor: Actor, meta: LayerMeta) -> LayerMeta:
         current = self.layer(actor, meta.name)
@@ -208,6 +236,7 @@ class VersionedStore(ABC):
     def _update_layer(self, conn: Any, meta: LayerMeta) -> None:
         conn.execute(self._sql("UPDATE layers SET edition = ?, meta = ? WHERE name = ?"),
                      [meta.edition.value, orjson.dumps(meta.to_dict()).decode(), meta.name])
+        self._bump_catalogue(conn)
 
     def layers(self, actor: Actor) -> list[LayerMeta]:
         editions = policy.visible_editions(actor)
@@ -243,6 +272,7 @@ class VersionedStore(ABC):
         with self._transaction() as conn:
             self._drop_layer_rows(conn, layer_id)
             conn.execute(self._sql("DELETE FROM layers WHERE id = ?"), [layer_id])
+            self._bump_catalogue(conn)
         self.forget_counts()
 
     def _drop_layer_rows(self, conn: Any, layer_id: int) -> None:
@@ -260,6 +290,8 @@ class VersionedStore(ABC):
             raise
         else:
             self._commit(conn)
+            global _last_commit
+            _last_commit = next(_COMMITS)
 
     @contextmanager
     def write(self, actor: Actor, message: str = "", source: str = "edit",
@@ -303,6 +335,13 @@ class VersionedStore(ABC):
     # ------------------------------------------------------------------ the log
     def current_seq(self) -> int:
         return int(self.query("SELECT COALESCE(MAX(seq), 0) FROM log")[0][0])
+
+    def state(self) -> StoreState:
+        """The last seq and the catalogue version, in one query."""
+        seq, version = self.query(
+            "SELECT (SELECT COALESCE(MAX(seq), 0) FROM log), "
+            "(SELECT value FROM meta WHERE key = ?)", [CATALOGUE_KEY])[0]
+        return StoreState(int(seq), int(version or 0))
 
     def log(self, actor: Actor, since: int = 0, limit: int = 1000) -> list[LogEntry]:
         """Log entries after `since`, showing only the layers the actor may see.
