@@ -67,8 +67,11 @@ def test_seed_resumes_after_ctrl_c(city: City, tmp_path: Path) -> None:
     progress = tmp_path / "seed.json"
     args = [sys.executable, "-m", "mapnode.cli", "seed", "--store", city.store.url, "--tileset",
             "roads", "--grid", "c", "--bbox", BOX, "--zoom", "12-16", "--progress", str(progress)]
+    # a suite started in the background of a non-interactive shell (`cmd &`) runs with SIGINT
+    # ignored, and a child inherits that: give it the default back, as a terminal's would be
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if progress.exists() and json.loads(progress.read_text())["done"] >= 20:

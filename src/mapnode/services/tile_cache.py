@@ -122,6 +122,7 @@ class TileCache:
         self._checked_at = float("-inf")
         self._commits = -1
         self.disabled = False  # set when the directory cannot be kept exact (I/O errors)
+        self._closed = False
 
     # ------------------------------------------------------------------ tiles
     def fresh(self) -> bool:
@@ -205,7 +206,8 @@ class TileCache:
 
     def _poll_while_asked(self, store: VersionedStore) -> None:
         """Start the poller thread unless it runs (it stops when tiles are not asked for)."""
-        if (self._poller is not None and self._poller.is_alive()) or self.interval <= 0:
+        if (self._poller is not None and self._poller.is_alive()) or self.interval <= 0 \
+                or self._closed:
             return
         with self._state_lock:
             if self._poller is None or not self._poller.is_alive():
@@ -214,8 +216,17 @@ class TileCache:
                                                 name="mapnode-tile-follower")
                 self._poller.start()
 
+    def close(self) -> None:
+        """Stop the poller thread (it would stop by itself after POLL_IDLE s unasked); the
+        cache still answers, looking at the store on each request."""
+        self._closed = True
+        poller = self._poller
+        if poller is not None and poller is not threading.current_thread():
+            poller.join()
+
     def _poll(self, store: VersionedStore) -> None:
-        while not self.disabled and time.monotonic() - self._asked < POLL_IDLE:
+        while (not self.disabled and not self._closed
+               and time.monotonic() - self._asked < POLL_IDLE):
             try:
                 self._look(store)
             except Exception as exc:  # the store is away: requests will report it
