@@ -130,3 +130,26 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 def _numeric(text: str) -> bool:
     return bool(re.fullmatch(r"[-+]?[\d,.]+\s*[×x%]?|–|-|n/a|pending", text.strip()))
+
+
+def start_server(cmd: list[str], ready: str, log: Path, env: dict[str, str] | None = None,
+                 cwd: Path | None = None, timeout: float = 90.0) -> subprocess.Popen[bytes]:
+    """Start a server process (output to `log`) and wait until `ready` answers 200; exit the
+    benchmark with the log's tail if it dies or does not answer within `timeout` seconds."""
+    import httpx
+
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, cwd=cwd, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{cmd[0]} exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(ready, timeout=5).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    proc.terminate()
+    raise SystemExit(f"{cmd} did not start:\n{log.read_text()[-3000:]}")

@@ -48,7 +48,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from bench.common import drop_database, machine_line, print_table
+from bench.common import drop_database, machine_line, print_table, start_server
 from bench.places_http_bench import lua, wrk_stats
 from bench.places_search_eval import Answer, Case, build, eval_cases, score
 
@@ -135,33 +135,19 @@ def seats_of(svc: Any) -> list[tuple[str, int, float, float]]:
     return out
 
 
-def start(name: str, cmd: list[str], env: dict[str, str], cwd: Path, log: Path,
-          ready: str) -> subprocess.Popen[bytes]:
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=cwd, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise SystemExit(f"{name} exited: {log.read_text()[-3000:]}")
-        try:
-            if httpx.get(ready, timeout=60).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit(f"{name} did not start: {log.read_text()[-3000:]}")
-
-
 def servers(tmp: Path) -> dict[str, subprocess.Popen[bytes]]:
-    mapnode = start("mapnode", [sys.executable, "-m", "mapnode.cli", "serve", "--store",
-                                str(STORE), "--port", str(PORTS["mapnode"]), "--no-access-log"],
-                    {"PYTHONPATH": str(REPO / "src")}, REPO, tmp / "mapnode.log",
-                    f"http://127.0.0.1:{PORTS['mapnode']}/api/search?q=杭州")
-    nomi = start("Nominatim", [str(VENV / "bin" / "uvicorn"), "--factory",
-                               "nominatim_api.server.falcon.server:run_wsgi", "--host",
-                               "127.0.0.1", "--port", str(PORTS["Nominatim"]), "--workers", "1",
-                               "--http", "httptools", "--loop", "uvloop", "--no-access-log"],
-                 {**nominatim_env(), "NOMINATIM_PROJECT_DIR": str(PROJECT)}, PROJECT,
-                 tmp / "nominatim.log", f"http://127.0.0.1:{PORTS['Nominatim']}/status")
+    mapnode = start_server([sys.executable, "-m", "mapnode.cli", "serve", "--store", str(STORE),
+                            "--port", str(PORTS["mapnode"]), "--no-access-log"],
+                           f"http://127.0.0.1:{PORTS['mapnode']}/api/search?q=杭州",
+                           tmp / "mapnode.log", {"PYTHONPATH": str(REPO / "src")}, REPO,
+                           timeout=300)
+    nomi = start_server([str(VENV / "bin" / "uvicorn"), "--factory",
+                         "nominatim_api.server.falcon.server:run_wsgi", "--host", "127.0.0.1",
+                         "--port", str(PORTS["Nominatim"]), "--workers", "1", "--http",
+                         "httptools", "--loop", "uvloop", "--no-access-log"],
+                        f"http://127.0.0.1:{PORTS['Nominatim']}/status", tmp / "nominatim.log",
+                        {**nominatim_env(), "NOMINATIM_PROJECT_DIR": str(PROJECT)}, PROJECT,
+                        timeout=300)
     return {"mapnode": mapnode, "Nominatim": nomi}
 
 

@@ -113,8 +113,8 @@ class Scores:
         print(f"\n{title}")
         for k, v in self.ok.items():
             print(f"  {k:36s} {top1(v)}")
-        for k, v in self.failures.items():
-            for line in v[:show]:
+        for k, lines in self.failures.items():
+            for line in lines[:show]:
                 print(f"    ✗ {k}: {line}")
 
 

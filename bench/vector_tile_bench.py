@@ -16,7 +16,6 @@ zoom. Latency per tile (p50/p99) and tiles/s for `--clients` concurrent clients.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import PG_BASE, machine_line, print_table
+from bench.common import PG_BASE, machine_line, print_table, start_server
 from bench.ogcapi_bench import CACHE, DB, GPKG, PEERS, ROOT, ensure_peers, load_data
 from mapnode.grids import grid
 
@@ -51,24 +50,6 @@ def sqlite_store() -> str:
                         str(SQLITE_STORE), "--layer", "roads", "--source-layer", "roads",
                         "--key", "osm_id", str(GPKG)], check=True)
     return str(SQLITE_STORE)
-
-
-def serve(cmd: list[str], env: dict[str, str], ready: str, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{cmd[0]} exited:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(ready, timeout=5).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit(f"{cmd} did not start:\n{log.read_text()[-3000:]}")
 
 
 def fetch_all(urls: list[str], clients: int, mapnode: bool) -> tuple[list[float], float, int]:
@@ -125,7 +106,7 @@ def main() -> None:
         for name, cmd, env, ready, template, is_mapnode in contenders:
             if name == "mapnode-sqlite":
                 _clear_tile_cache(Path(lite))
-            proc = serve(cmd, env, ready, tmp / f"{name}.log")
+            proc = start_server(cmd, ready, tmp / f"{name}.log", env)
             try:
                 urls = [template.format(z=z, x=x, y=y) for z, x, y in tiles]
                 ms, wall, size = fetch_all(urls, args.clients, is_mapnode)

@@ -151,6 +151,12 @@ class TileCache:
         self.memory.add(key, hot, generation=generation)
         return hot
 
+    def has(self, key: TileKey) -> bool:
+        """Whether a tile is cached, in memory or on disk, without reading it."""
+        if self.disabled:
+            return False
+        return key in self.memory or key.path(self.root).is_file()
+
     def put(self, key: TileKey, data: bytes, store: VersionedStore, made_at: int,
             layers: Sequence[str], grid: Grid) -> Hot:
         """Store a non-empty tile made as of seq `made_at` (see the module docstring).

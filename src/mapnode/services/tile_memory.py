@@ -50,6 +50,9 @@ class HotTiles:
     def bytes(self) -> int:
         return self._bytes
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
     def get(self, key: TileKey) -> Hot | None:
         with self._lock:
             hot = self._items.get(key)

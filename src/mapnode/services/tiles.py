@@ -229,16 +229,17 @@ class TileService:
         if cached is not None:
             return TileResult(cached.data, cached.etag, "hit", at, immutable, public, media)
         meta = MetaTile(self.store, actor, ts, g, z, x, y, fmt, scale, at)
+        layers = list(ts.depends_on)
         for tx, ty in meta.members:  # the neighbours not cached yet, from the same image
             other = replace(key, x=tx, y=ty)
-            if (tx, ty) != (x, y) and self.cache.get(other) is None:
+            if (tx, ty) != (x, y) and not self.cache.has(other):
                 data, empty = meta.tile(tx, ty)
                 if not empty:
-                    self.cache.put(other, data, self.store, at, list(ts.depends_on), g)
+                    self.cache.put(other, data, self.store, at, layers, g)
         data, empty = meta.tile(x, y)
         if empty:
             return TileResult(data, etag_of(data), "empty", at, immutable, public, media)
-        made = self.cache.put(key, data, self.store, at, list(ts.depends_on), g)
+        made = self.cache.put(key, data, self.store, at, layers, g)
         return TileResult(data, made.etag, "miss", at, immutable, public, media)
 
     def _resolve(self, current: int, seq: int | None, time: datetime | None) -> tuple[int, bool]:
