@@ -14,6 +14,14 @@ const idle = (page, which = 'map') => page.evaluate((w) => new Promise((resolve)
   else map.once('idle', resolve);
 }), which);
 
+// after a style change (a layer switched off or on): one more frame drawn and the map idle, so
+// queryRenderedFeatures sees the new placement
+const redrawn = (page) => page.evaluate(() => new Promise((resolve) => {
+  const map = window.mapnode.map;
+  map.once('idle', resolve);
+  map.triggerRepaint();
+}));
+
 // the first pixel (10 px steps, 40 px from the edges) where the map draws a feature of a tile
 // source layer (`layer`, with a name; or any layer but the portal's own mn-*), or null
 const drawnAt = (page, layer = null) => page.evaluate((l) => {
@@ -189,13 +197,13 @@ await run(async ({ page, base, args, values, screenshot, since }) => {
     values.thematic.info = await page.$$eval('.mn-info-popup .feature-info', (els) => els.map((e) => ({ layer: e.dataset.layer, text: e.textContent })));
     await page.click('[data-tab=layers]');
     await page.uncheck(`#layer-list input[data-layer="${args.added_layer}"]`);
-    await idle(page);
+    await redrawn(page);
     values.thematic.hidden_drawn = await drawnAt(page, args.added_layer);
     await page.mouse.click(box.x + poi.x, box.y + poi.y);
     await page.waitForTimeout(500);
     values.thematic.hidden_info = await page.$$eval('.mn-info-popup .feature-info', (els) => els.map((e) => e.dataset.layer));
     await page.check(`#layer-list input[data-layer="${args.added_layer}"]`);
-    await idle(page);
+    await redrawn(page);
     values.thematic.shown_again = await drawnAt(page, args.added_layer);
   }
 
