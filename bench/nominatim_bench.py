@@ -27,7 +27,11 @@ Then, in one run:
   Each server is one process without access log: `mapnode serve --no-access-log` (uvicorn,
   1 worker, httptools + uvloop, embedded store) and Nominatim's falcon app under uvicorn (1
   worker, httptools + uvloop, its default pool of 10 PostgreSQL connections; the PostgreSQL
-  backends are extra processes).
+  backends are extra processes). mapnode runs twice: as served by default, where a place-name
+  answer is kept in memory while the data is unchanged (http.fast_answers: wrk repeats its
+  list, so after the first pass every request is answered from memory), and with
+  `MAPNODE_ANSWER_MEMORY_MB=0`, where every request is searched again (the figure for queries
+  never asked before).
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ DB = "nominatim_bench"
 PBF = SHARED / "osm_hangzhou_amenities_2024" / "hangzhou_amenities_overpass_2024.osm.pbf"
 GPKG = SHARED / "osm_hangzhou_roads_water_landuse_2019" / "hangzhou_osm_roads_water_landuse.gpkg"
 STATIONS = SHARED / "osm_china_railway_stations_2025" / "china_railway_stations_osm_2025.gpkg"
-PORTS = {"mapnode": 18791, "Nominatim": 18792}
+PORTS = {"mapnode": 18791, "Nominatim": 18792, "mapnode, no answer cache": 18793}
 
 
 # ---------------------------------------------------------------------- setup
@@ -136,11 +140,17 @@ def seats_of(svc: Any) -> list[tuple[str, int, float, float]]:
 
 
 def servers(tmp: Path) -> dict[str, subprocess.Popen[bytes]]:
-    mapnode = start_server([sys.executable, "-m", "mapnode.cli", "serve", "--store", str(STORE),
-                            "--port", str(PORTS["mapnode"]), "--no-access-log"],
-                           f"http://127.0.0.1:{PORTS['mapnode']}/api/search?q=杭州",
-                           tmp / "mapnode.log", {"PYTHONPATH": str(REPO / "src")}, REPO,
-                           timeout=300)
+    """mapnode as served by default (place-name answers kept in memory while the data is
+    unchanged: wrk's repeated lists are then answered from memory), mapnode with that cache
+    off (every request searched again) and Nominatim."""
+    procs = {}
+    for name, memory in (("mapnode", "16"), ("mapnode, no answer cache", "0")):
+        procs[name] = start_server(
+            [sys.executable, "-m", "mapnode.cli", "serve", "--store", str(STORE), "--port",
+             str(PORTS[name]), "--no-access-log"],
+            f"http://127.0.0.1:{PORTS[name]}/api/search?q=杭州", tmp / f"{PORTS[name]}.log",
+            {"PYTHONPATH": str(REPO / "src"), "MAPNODE_ANSWER_MEMORY_MB": memory}, REPO,
+            timeout=300)
     nomi = start_server([str(VENV / "bin" / "uvicorn"), "--factory",
                          "nominatim_api.server.falcon.server:run_wsgi", "--host", "127.0.0.1",
                          "--port", str(PORTS["Nominatim"]), "--workers", "1", "--http",
@@ -148,7 +158,7 @@ def servers(tmp: Path) -> dict[str, subprocess.Popen[bytes]]:
                         f"http://127.0.0.1:{PORTS['Nominatim']}/status", tmp / "nominatim.log",
                         {**nominatim_env(), "NOMINATIM_PROJECT_DIR": str(PROJECT)}, PROJECT,
                         timeout=300)
-    return {"mapnode": mapnode, "Nominatim": nomi}
+    return {**procs, "Nominatim": nomi}
 
 
 # ---------------------------------------------------------------------- requests
@@ -273,27 +283,30 @@ def latency_table(cases: list[Case], tmp: Path, args: argparse.Namespace) -> Non
     lists = [(f"all queries ({len(cases)}, search + geocode)", cases, args.connections),
              (f"search queries ({len(searches)})", searches, args.connections),
              (f"search queries ({len(searches)}), 1 connection", searches, 1)]
-    order = ["mapnode", "Nominatim"]
+    order = ["mapnode", "mapnode, no answer cache", "Nominatim"]
     rows = []
     for k, (label, subset, conns) in enumerate(lists):
-        scripts = {"mapnode": tmp / f"mapnode-{k}.lua", "Nominatim": tmp / f"nominatim-{k}.lua"}
-        scripts["mapnode"].write_text(lua([mapnode_path(c, 10) for c in subset]))
+        scripts = {name: tmp / f"{PORTS[name]}-{k}.lua" for name in order}
+        for name in order[:2]:
+            scripts[name].write_text(lua([mapnode_path(c, 10) for c in subset]))
         scripts["Nominatim"].write_text(lua([nominatim_path(c, 10) for c in subset]))
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in order}
         for name in order:  # warm-up
             wrk_stats(f"http://127.0.0.1:{PORTS[name]}", scripts[name], 3, conns, 1)
         for r in range(args.rounds):
-            for name in order[r % 2:] + order[: r % 2]:
+            turn = r % len(order)
+            for name in order[turn:] + order[:turn]:
                 runs[name].append(wrk_stats(f"http://127.0.0.1:{PORTS[name]}", scripts[name],
                                             args.duration, conns, 1))
-        m, n = _median(runs["mapnode"]), _median(runs["Nominatim"])
-        for name, s in (("mapnode", m), ("Nominatim", n)):
+        n = _median(runs["Nominatim"])
+        for name in order:
+            s = _median(runs[name])
             rows.append([label, name, f"{s['p50']:.2f}", f"{s['p99']:.2f}", f"{s['rps']:,.0f}",
-                         f"{s['errors']:.0f}", f"{m['rps'] / s['rps']:.2f}×"])
+                         f"{s['errors']:.0f}", f"{s['rps'] / n['rps']:.2f}×"])
     print(f"\nlatency, wrk -t1 -c{args.connections} (and -c1), {args.rounds} × {args.duration} s "
           "alternating rounds (median), limit=10, one server process each, 2 shared cores")
     print_table(["request list", "server", "p50 ms", "p99 ms", "req/s", "errors",
-                 "mapnode ×"], rows)
+                 "× Nominatim"], rows)
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:

@@ -11,9 +11,14 @@ fresh single-worker uvicorn process (the server `mapnode serve` starts), warmed 
 - h11 + asyncio: pure-Python HTTP parsing (what uvicorn used before httptools was a
   dependency);
 - httptools + uvloop: what `mapnode serve` uses now;
-- the same without the access log (uvicorn --no-access-log), with 1 and 2 worker processes.
-A last line runs 1 connection against the fastest configuration: the service time without
-queueing. With N connections in a closed loop, latency ≈ N / throughput (Little's law).
+- the same without the access log (uvicorn --no-access-log), with 1 and 2 worker processes;
+- the same, 1 worker, with place-name answers kept in memory while the data is unchanged
+  (http.fast_answers, on by default: wrk repeats its list, so after the first pass every
+  request is answered from memory). The other configurations turn it off
+  (`MAPNODE_ANSWER_MEMORY_MB=0`): every request is searched again.
+A last line runs 1 connection against the 1-worker configuration without the answer cache:
+the service time without queueing. With N connections in a closed loop, latency ≈
+N / throughput (Little's law).
 wrk runs on the same machine (2 cores shared with the server), so the figures include its cost.
 """
 
@@ -35,13 +40,17 @@ from urllib.parse import quote
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIGS = {
-    "h11 + asyncio": ["--http", "h11", "--loop", "asyncio"],
-    "httptools + uvloop": ["--http", "httptools", "--loop", "uvloop"],
-    "httptools + uvloop, no access log": ["--http", "httptools", "--loop", "uvloop",
-                                          "--no-access-log"],
-    "httptools + uvloop, no access log, 2 workers": ["--http", "httptools", "--loop", "uvloop",
-                                                     "--no-access-log", "--workers", "2"],
+NO_ANSWERS = {"MAPNODE_ANSWER_MEMORY_MB": "0"}
+CONFIGS: dict[str, tuple[list[str], dict[str, str]]] = {
+    "h11 + asyncio": (["--http", "h11", "--loop", "asyncio"], NO_ANSWERS),
+    "httptools + uvloop": (["--http", "httptools", "--loop", "uvloop"], NO_ANSWERS),
+    "httptools + uvloop, no access log": (["--http", "httptools", "--loop", "uvloop",
+                                           "--no-access-log"], NO_ANSWERS),
+    "httptools + uvloop, no access log, 2 workers": (["--http", "httptools", "--loop", "uvloop",
+                                                      "--no-access-log", "--workers", "2"],
+                                                     NO_ANSWERS),
+    "httptools + uvloop, no access log, answers kept in memory": (
+        ["--http", "httptools", "--loop", "uvloop", "--no-access-log"], {}),
 }
 
 
@@ -66,8 +75,9 @@ def lua(urls: list[str]) -> str:
             "  return wrk.format(\"GET\", paths[i])\nend\n")
 
 
-def serve(store: str, args: list[str], port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MAPNODE_STORE": store}
+def serve(store: str, args: list[str], env_extra: dict[str, str],
+          port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "MAPNODE_STORE": store, **env_extra}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "mapnode.http.app:app_from_env",
                              "--factory", "--host", "127.0.0.1", "--port", str(port), *args],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -126,9 +136,10 @@ def main() -> None:
     print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, one uvicorn worker, "
           f"{os.cpu_count()} cores shared by server and wrk")
     runs = [(name, extra, args.connections) for name, extra in CONFIGS.items()]
-    runs.append((f"{list(CONFIGS)[-2]}, 1 connection", CONFIGS[list(CONFIGS)[-2]], 1))
-    for name, extra, connections in runs:
-        proc = serve(args.store, extra, args.port)
+    single = "httptools + uvloop, no access log"
+    runs.append((f"{single}, 1 connection", CONFIGS[single], 1))
+    for name, (extra, env), connections in runs:
+        proc = serve(args.store, extra, env, args.port)
         try:
             print(f"\n{name}")
             for kind, label in (("api", "/api/search"), ("v2", "/v2/search ")):

@@ -40,9 +40,13 @@ class Settings(BaseSettings):
                                  "held in memory before the middleware stack (http.fast_tiles)")
     tile_memory_mb: float = Field(64.0, ge=0, description="内存中热点瓦片上限（MB，每进程）/ hot "
                                   "tiles kept in memory per process (MB; 0: none)")
-    tile_follow_ms: float = Field(5.0, ge=0, description="瓦片缓存查看存储序号的间隔（毫秒）/ "
-                                  "ms between two looks at the store's seq by the tile cache "
-                                  "(another process's publication reaches tiles within 10×)")
+    tile_follow_ms: float = Field(5.0, ge=0, description="瓦片缓存与地名应答缓存查看存储序号的"
+                                  "间隔（毫秒）/ ms between two looks at the store's seq by the "
+                                  "tile cache and the place-name answer cache (another "
+                                  "process's publication reaches them within 10×)")
+    answer_memory_mb: float = Field(16.0, ge=0, description="内存中地名查询应答上限（MB，每进程；"
+                                    "0：不缓存）/ place-name answers kept in memory per process "
+                                    "while the data is unchanged (MB; 0: none; http.fast_answers)")
     api_keys: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='API 密钥 / keys: {"key": {"name": …, "edition": "government"}}')

@@ -19,6 +19,7 @@ from mapnode.config import Settings
 from mapnode.errors import MapnodeError
 from mapnode.http.auth import AuthMiddleware, actor_of, actors_from_settings
 from mapnode.http.errors import handle_mapnode_error, handle_unexpected
+from mapnode.http.fast_answers import FastAnswers, cacheable
 from mapnode.http.fast_tiles import FastTiles
 from mapnode.store import VersionedStore, open_store
 
@@ -47,18 +48,26 @@ def create_app(settings: Settings | None = None, store: VersionedStore | None = 
                                          Exception: handle_unexpected})
     if settings.tile_fast_path:
         app.fast_tiles = FastTiles(app.state, actors)
+    if settings.answer_memory_mb > 0:
+        app.answers = FastAnswers(app.state, actors, int(settings.answer_memory_mb * 2**20),
+                                  settings.tile_follow_ms / 1000)
     return app
 
 
 class MapnodeApp(Starlette):
-    """Starlette with the hot-tile fast path (`http.fast_tiles`) in front of its middleware."""
+    """Starlette with two fast paths in front of its middleware: hot tiles
+    (`http.fast_tiles`) and remembered place-name answers (`http.fast_answers`)."""
 
     fast_tiles: FastTiles | None = None
+    answers: FastAnswers | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.fast_tiles is not None:
+        if scope["type"] == "http":
             scope["app"] = self
-            if await self.fast_tiles(scope, receive, send):
+            if self.fast_tiles is not None and await self.fast_tiles(scope, receive, send):
+                return
+            if self.answers is not None and cacheable(scope):
+                await self.answers(scope, receive, send, super().__call__)
                 return
         await super().__call__(scope, receive, send)
 

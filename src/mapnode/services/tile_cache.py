@@ -15,15 +15,13 @@ a changed layer but no bbox (a schema change) drops that layer's current tiles. 
 past seq (`s<seq>`) never change and are never removed. The last seq followed is kept in
 `root/seq`; a cache whose seq is unknown or ahead of the store is emptied.
 
-`follow` asks the store (`state()`: last seq and catalogue version, one query) when its last
-look is older than `window` (`STALE_FACTOR` × `interval`: 10 × 5 ms) or a commit was made in
-this process since (`store.base.commits()`); while tiles are asked for, a poller thread looks
-every `interval` so the window does not run out under load (it is that wide because a thread
-waiting for the GIL on a busy server can take ~5 ms each time it needs it). So a publication
-by this process reaches every later request, one by another process every request that
-arrives more than `window` after it. While the last look is that recent, `fresh()` is true
-and hot tiles (`memory`, an LRU of tiles with their ETags, services.tile_memory) may be served
-without any I/O; the follower drops them with the disk tiles, under the guards described there.
+`follow` keeps the store's state through a `services.store_watch.StoreWatch`: it asks the
+store (`state()`, one query) when its last look is older than the watch's window (50 ms) or
+this process committed since, and a poller thread looks every 5 ms while tiles are asked for;
+each new state is applied (the tiles of its new log entries removed) before it is published.
+While the last look is that recent, `fresh()` is true and hot tiles (`memory`, an LRU of tiles
+with their ETags, services.tile_memory) may be served without any I/O; the follower drops them
+with the disk tiles, under the guards described there.
 
 A tile is written after it was made from seq S; if the log has moved past S by then, the new
 entries are checked against the tile and it is removed again, so a concurrent publication
@@ -39,7 +37,6 @@ import re
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,15 +45,12 @@ from mapnode.errors import NotFound
 from mapnode.grids import GRIDS, Grid
 from mapnode.model import Actor, GeometryType, LogEntry
 from mapnode.model.log import BBox
+from mapnode.services.store_watch import DEFAULT_INTERVAL, StoreWatch
 from mapnode.services.tile_memory import DEFAULT_BYTES, Hot, HotTiles
 from mapnode.store import VersionedStore
-from mapnode.store.base import StoreState, commits
+from mapnode.store.base import StoreState
 
 log = logging.getLogger("mapnode.tiles")
-DEFAULT_INTERVAL = 0.005  # seconds between two looks at the store's state (see above)
-STALE_FACTOR = 10  # memory answers while the last look is younger than this many intervals
-POLL_IDLE = 2.0  # the poller stops after this many seconds without a tile request
-
 MARGIN_PX = 8.0  # the tile buffer (4 px), doubled for safety
 POINT_MARGIN_PX = 72.0  # + the coarsest thinning cell: 8 px × 2^3 (services.tiles retries)
 _SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
@@ -111,25 +105,24 @@ class TileCache:
                  interval: float = DEFAULT_INTERVAL) -> None:
         self.root = root
         self.memory = HotTiles(memory_bytes)
-        self.interval = interval
-        self.window = interval * STALE_FACTOR
-        self._asked = float("-inf")  # when a tile was last asked for (the poller's clock)
-        self._poller: threading.Thread | None = None
-        self.state: StoreState | None = None  # the store as the last finished follow saw it
+        self.watch = StoreWatch(interval, self._apply, name="mapnode-tile-follower")
         self._lock = threading.Lock()
-        self._state_lock = threading.Lock()
         self._seen: int | None = None
-        self._checked_at = float("-inf")
-        self._commits = -1
         self.disabled = False  # set when the directory cannot be kept exact (I/O errors)
-        self._closed = False
+
+    @property
+    def state(self) -> StoreState | None:
+        """The store as the last finished follow saw it."""
+        return self.watch.state
+
+    @property
+    def window(self) -> float:
+        return self.watch.window
 
     # ------------------------------------------------------------------ tiles
     def fresh(self) -> bool:
         """True while memory may answer without asking the store (see the module docstring)."""
-        now = self._asked = time.monotonic()
-        return (self.state is not None and not self.disabled and self._commits == commits()
-                and now - self._checked_at < self.window)
+        return self.watch.fresh() and not self.disabled
 
     def hot(self, key: TileKey) -> Hot | None:
         """A tile from memory, only while `fresh()`: no I/O at all (for the event loop)."""
@@ -186,18 +179,16 @@ class TileCache:
     # ------------------------------------------------------------------ the log follower
     def follow(self, store: VersionedStore) -> int:
         """Apply every log entry not yet seen; return the store's current seq (as of at most
-        `interval` ago). If the cache cannot be kept exact (an I/O error while removing
+        `window` ago). If the cache cannot be kept exact (an I/O error while removing
         tiles), it is disabled rather than risk serving a stale tile."""
-        state = self.state
-        self._poll_while_asked(store)
-        if state is not None and self.fresh():
-            return state.seq
-        return self._look(store)
+        return self.watch.follow(store).seq
 
-    def _look(self, store: VersionedStore) -> int:
-        """Read the store's state now and apply what is new."""
-        mark, at = commits(), time.monotonic()
-        state = store.state()
+    def close(self) -> None:
+        """Stop the poller thread; the cache still answers, looking at the store on each
+        request."""
+        self.watch.close()
+
+    def _apply(self, store: VersionedStore, state: StoreState) -> None:
         if self._seen != state.seq and not self.disabled:
             try:
                 self._follow(store, state.seq)
@@ -205,40 +196,6 @@ class TileCache:
                 log.error("瓦片缓存已停用 / tile cache disabled: %s (%s)", self.root, exc)
                 self.disabled = True
                 self.memory.clear()
-        with self._state_lock:
-            if at >= self._checked_at:
-                self.state, self._commits, self._checked_at = state, mark, at
-        return state.seq
-
-    def _poll_while_asked(self, store: VersionedStore) -> None:
-        """Start the poller thread unless it runs (it stops when tiles are not asked for)."""
-        if (self._poller is not None and self._poller.is_alive()) or self.interval <= 0 \
-                or self._closed:
-            return
-        with self._state_lock:
-            if self._poller is None or not self._poller.is_alive():
-                self._asked = time.monotonic()
-                self._poller = threading.Thread(target=self._poll, args=(store,), daemon=True,
-                                                name="mapnode-tile-follower")
-                self._poller.start()
-
-    def close(self) -> None:
-        """Stop the poller thread (it would stop by itself after POLL_IDLE s unasked); the
-        cache still answers, looking at the store on each request."""
-        self._closed = True
-        poller = self._poller
-        if poller is not None and poller is not threading.current_thread():
-            poller.join()
-
-    def _poll(self, store: VersionedStore) -> None:
-        while (not self.disabled and not self._closed
-               and time.monotonic() - self._asked < POLL_IDLE):
-            try:
-                self._look(store)
-            except Exception as exc:  # the store is away: requests will report it
-                log.warning("瓦片缓存无法读取存储 / tile cache cannot read the store: %s", exc)
-            time.sleep(self.interval)
-        store.close()  # this thread's connection
 
     def _follow(self, store: VersionedStore, current: int) -> None:
         with self._lock:
