@@ -44,7 +44,7 @@ def _tiles(store: VersionedStore) -> dict[tuple[str, int, int, int], dict[str, A
         for z in zooms:
             x, y = g.tile_of(120.15, 30.255, z)
             out[(tms, z, x, y)] = mapbox_vector_tile.decode(
-                render(store, public, metas, g, z, x, y, seq))
+                render(store, public, metas, g, z, x, y, seq)[0])
     return out
 
 

@@ -623,9 +623,18 @@ class VersionedStore(ABC):
                     as_of: AsOf | int | datetime | None = None) -> bytes:
         """An uncompressed MVT of these layers as of a seq (b"" when empty). Each layer is
         checked against the actor like any other read (hidden layers are not found)."""
+        return self.encode_tiles(actor, [queries], as_of)[0]
+
+    def encode_tiles(self, actor: Actor, tries: Sequence[Sequence[TileQuery]],
+                     as_of: AsOf | int | datetime | None = None) -> list[bytes]:
+        """One tile generalised several ways (the size cap's tries: the same layers, bbox and
+        grid, other thresholds), each as `encode_tile` makes it; a backend may read the rows
+        once for all of them."""
         seq = self.resolve(as_of)
-        return b"".join(self._encode_mvt_layer(self._layer_id(actor, q.layer)[0], q, seq)
-                        for q in queries)
+        per_layer = [self._encode_mvt_layer_tries(self._layer_id(actor, queries[0].layer)[0],
+                                                  list(queries), seq)
+                     for queries in zip(*tries, strict=True)]
+        return [b"".join(blobs[k] for blobs in per_layer) for k in range(len(tries))]
 
     def _tile_read(self, layer_id: int, q: TileQuery, seq: int) -> tuple[str, str, list[Any]]:
         """FROM source, WHERE and params for a tile layer's rows (steps 1-2 in mapnode.mvt)."""
@@ -639,6 +648,11 @@ class VersionedStore(ABC):
     @abstractmethod
     def _encode_mvt_layer(self, layer_id: int, q: TileQuery, seq: int) -> bytes:
         """One MVT layer, b"" when empty; every backend applies the steps in mapnode.mvt."""
+
+    def _encode_mvt_layer_tries(self, layer_id: int, tries: list[TileQuery],
+                                seq: int) -> list[bytes]:
+        """One MVT layer per try (`encode_tiles`); by default one read per try."""
+        return [self._encode_mvt_layer(layer_id, q, seq) for q in tries]
 
 
 def _same_content(a: Feature, b: Feature) -> bool:

@@ -268,23 +268,15 @@ class PostGISStore(VersionedStore):
     def _encode_mvt_layer(self, layer_id: int, q: TileQuery, seq: int) -> bytes:
         """`ST_AsMVT` over the same rows and steps as mapnode.mvt (thinning by DISTINCT ON)."""
         source, where, args = self._tile_read(layer_id, q, seq)
-        geom, gargs = "v.geom", []
-        if not q.points:
-            geom, gargs = "ST_ClipByBox2D(v.geom, ST_MakeEnvelope(?, ?, ?, ?, 4490))", list(q.bbox)
-        if q.srid == 3857:
-            geom = f"ST_Transform({geom}, 3857)"
+        geom, gargs = self._tile_geom(q)
         if q.simplify > 0 and not q.points:
             geom, gargs = f"ST_Simplify({geom}, ?)", [*gargs, q.simplify]
         cell = q.thin or (1.0, 1.0)
         distinct, order = ("DISTINCT ON (cx, cy)", "cx, cy, v.fid") if q.thin else ("", "v.fid")
         # ST_AsMVT skips rows whose geometry is NULL (nothing left after clipping): filtering
         # them here made PostgreSQL evaluate ST_AsMVTGeom twice per row (filter and output).
-        # `fid` as its own text column (after the jsonb's keys) costs far less than building
-        # a new jsonb per row; the jsonb is copied only when it holds a "fid" key itself.
         sql = (f"SELECT ST_AsMVT(t, ?, ?, 'geom', 'id') FROM ("
-               f"SELECT CASE WHEN v.fid ~ '^[0-9]{{1,18}}$' THEN v.fid::bigint END AS id, "
-               f"CASE WHEN jsonb_exists(v.props, 'fid') THEN v.props - 'fid' ELSE v.props END "
-               f"AS props, v.fid AS fid, "
+               f"SELECT {_MVT_ID}, {_MVT_PROPS}, v.fid AS fid, "
                f"ST_AsMVTGeom({geom}, ST_MakeEnvelope(?, ?, ?, ?), ?, ?, true) AS geom FROM ("
                f"SELECT {distinct} v.fid, v.geom, v.props, floor(v.minx / ?) AS cx, "
                f"floor(v.miny / ?) AS cy FROM {source} WHERE {where} ORDER BY {order}"
@@ -292,6 +284,55 @@ class PostGISStore(VersionedStore):
         params = [q.layer, q.extent, *gargs, *q.bounds, q.extent, q.buffer, *cell, *args]
         data = self.query(sql, params)[0][0]
         return bytes(data) if data else b""
+
+    def _encode_mvt_layer_tries(self, layer_id: int, tries: list[TileQuery],
+                                seq: int) -> list[bytes]:
+        """Lines and polygons: every try in one statement. The rows of the first (finest)
+        try are read, clipped and transformed once; each try simplifies them with its own
+        tolerance and keeps those at least its `min_size` (an aggregate FILTER), so each
+        layer is byte for byte what `_encode_mvt_layer` makes of its try alone."""
+        if len(tries) == 1 or tries[0].points:  # points: each try thins with its own cell
+            return super()._encode_mvt_layer_tries(layer_id, tries, seq)
+        first = tries[0]
+        source, where, args = self._tile_read(layer_id, first, seq)
+        geom, gargs = self._tile_geom(first)
+        aggs, laterals, keep, lparams, kparams = [], [], [], [], []
+        for k, q in enumerate(tries):
+            keep.append(f"(v.maxx - v.minx >= ? OR v.maxy - v.miny >= ?) AS keep{k}")
+            kparams += [q.min_size, q.min_size]
+            aggs.append(f"ST_AsMVT(t{k}, ?, ?, 'geom', 'id') FILTER (WHERE r.keep{k})")
+            lparams.append([q.layer, q.extent])
+            simplified = "ST_Simplify(r.g, ?)" if q.simplify > 0 else "r.g"
+            laterals.append(
+                f"CROSS JOIN LATERAL (SELECT r.id, r.props, r.fid, CASE WHEN r.keep{k} THEN "
+                f"ST_AsMVTGeom({simplified}, ST_MakeEnvelope(?, ?, ?, ?), ?, ?, true) END "
+                f"AS geom) t{k}")
+            lparams.append([*([q.simplify] if q.simplify > 0 else []), *q.bounds, q.extent,
+                            q.buffer])
+        sql = (f"SELECT {', '.join(aggs)} FROM ("
+               f"SELECT {_MVT_ID}, {_MVT_PROPS}, v.fid AS fid, {geom} AS g, {', '.join(keep)} "
+               f"FROM {source} WHERE {where} ORDER BY v.fid) r {' '.join(laterals)}")
+        params = [p for k in range(len(tries)) for p in lparams[2 * k]]
+        params += [*gargs, *kparams, *args]
+        params += [p for k in range(len(tries)) for p in lparams[2 * k + 1]]
+        row = self.query(sql, params)[0]
+        return [bytes(data) if data else b"" for data in row]
+
+    @staticmethod
+    def _tile_geom(q: TileQuery) -> tuple[str, list[Any]]:
+        """A row's geometry clipped to the tile's bbox (lines and polygons) in the grid's CRS."""
+        geom, gargs = "v.geom", []
+        if not q.points:
+            geom, gargs = "ST_ClipByBox2D(v.geom, ST_MakeEnvelope(?, ?, ?, ?, 4490))", list(q.bbox)
+        if q.srid == 3857:
+            geom = f"ST_Transform({geom}, 3857)"
+        return geom, gargs
+
+
+# `fid` as its own text column (after the jsonb's keys) costs far less than building a new
+# jsonb per row; the jsonb is copied only when it holds a "fid" key itself.
+_MVT_ID = "CASE WHEN v.fid ~ '^[0-9]{1,18}$' THEN v.fid::bigint END AS id"
+_MVT_PROPS = "CASE WHEN jsonb_exists(v.props, 'fid') THEN v.props - 'fid' ELSE v.props END AS props"
 
 
 class _Conn:
