@@ -44,6 +44,9 @@ class Settings(BaseSettings):
                                   "间隔（毫秒）/ ms between two looks at the store's seq by the "
                                   "tile cache and the place-name answer cache (another "
                                   "process's publication reaches them within 10×)")
+    search_threads: int = Field(2, ge=1, le=64, description="同时执行的地名查询线程数 / place-name "
+                                "calls run at once per process (the rest queue; more than the "
+                                "cores only adds contention on the embedded store)")
     answer_memory_mb: float = Field(16.0, ge=0, description="内存中地名查询应答上限（MB，每进程；"
                                     "0：不缓存）/ place-name answers kept in memory per process "
                                     "while the data is unchanged (MB; 0: none; http.fast_answers)")

@@ -7,10 +7,14 @@ made on first use; it follows the store's log, so what is published is found at 
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 import orjson
 import shapely
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +29,7 @@ from mapnode.services.search.config import KINDS
 from mapnode.services.search.service import bad
 
 _LOCK = threading.Lock()
+T = TypeVar("T")
 MAX_POLYGON_CHARS = 100_000
 MAX_BATCH_BYTES = 2_000_000
 MAX_BATCH_ROWS = 5_000
@@ -41,6 +46,20 @@ def routes() -> list[BaseRoute]:
         Route("/api/admin/{code}", admin),
         Route("/api/places/openapi.json", openapi),
     ]
+
+
+async def in_worker(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run a place-name call in a worker thread, at most `MAPNODE_SEARCH_THREADS` at a time
+    (the rest wait on the event loop). With one thread per concurrent request instead, 32
+    clients made half the searches per second one client does (GIL and SQLite contention);
+    bench/README.md, nominatim_bench."""
+    state = request.app.state
+    limiter = getattr(state, "places_limiter", None)
+    if limiter is None:
+        settings = getattr(state, "settings", None)
+        threads = settings.search_threads if settings is not None else 2
+        limiter = state.places_limiter = anyio.CapacityLimiter(threads)
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=limiter)
 
 
 def service_of(request: Request) -> PlacesService:
@@ -162,7 +181,7 @@ async def search(request: Request) -> Response:
     actor = actor_of(request)
     q = _query(request, svc)
     counts = request.query_params.get("counts") in ("1", "true", "admin")
-    page = await run_in_threadpool(svc.search, actor, q, counts)
+    page = await in_worker(request, svc.search, actor, q, counts)
     body: dict[str, Any] = {"type": "FeatureCollection",
                             "features": [hit_feature(h, svc) for h in page.hits],
                             "numberMatched": page.total, "numberReturned": len(page.hits),
@@ -177,7 +196,7 @@ async def suggest(request: Request) -> Response:
     svc = service_of(request)
     text = svc.keyword(request.query_params.get("q"), required=True)
     limit = _int(request, "limit", 10)
-    items = await run_in_threadpool(svc.suggest, actor_of(request), text, limit, _point(request))
+    items = await in_worker(request, svc.suggest, actor_of(request), text, limit, _point(request))
     return _json({"query": request.query_params.get("q"), "suggestions": items})
 
 
@@ -187,7 +206,7 @@ async def geocode(request: Request) -> Response:
     raw = p.get("address", p.get("q"))
     svc.keyword(raw, required=True, parameter="address")
     assert raw is not None
-    r = await run_in_threadpool(svc.geocode, actor_of(request), raw)
+    r = await in_worker(request, svc.geocode, actor_of(request), raw)
     geometry = None if r.lon is None else {"type": "Point", "coordinates": [r.lon, r.lat]}
     return _json({"type": "Feature", "geometry": geometry,
                   "properties": {"address": raw, "level": r.level, "confidence": r.confidence,
@@ -246,20 +265,20 @@ async def reverse(request: Request) -> Response:
     point = _point(request, required=True)
     assert point is not None
     radius = _float(request, "radius") or 1000.0
-    body = await run_in_threadpool(svc.reverse, actor_of(request), point[0], point[1], radius)
+    body = await in_worker(request, svc.reverse, actor_of(request), point[0], point[1], radius)
     return _json(body)
 
 
 async def admin(request: Request) -> Response:
     svc = service_of(request)
-    body = await run_in_threadpool(svc.admin, actor_of(request), request.path_params["code"])
+    body = await in_worker(request, svc.admin, actor_of(request), request.path_params["code"])
     return _json(body)
 
 
 async def admin_lookup(request: Request) -> Response:
     svc = service_of(request)
     keyword = request.query_params.get("keyword", request.query_params.get("q"))
-    items = await run_in_threadpool(svc.admin_lookup, actor_of(request), keyword or "",
+    items = await in_worker(request, svc.admin_lookup, actor_of(request), keyword or "",
                                     _int(request, "limit", 10))
     return _json({"keyword": keyword, "divisions": items})
 

@@ -16,14 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mapnode.errors import InvalidParameter
 from mapnode.http.auth import actor_of
-from mapnode.http.places import service_of
+from mapnode.http.places import in_worker, service_of
 from mapnode.services.search import tianditu as tdt
 
 log = logging.getLogger("mapnode.http.tianditu")
@@ -51,13 +50,13 @@ def _admin_error(e: tdt.TdtError) -> dict[str, Any]:
     return {"status": e.code, "message": e.zh, "message_en": e.en, "parameter": e.parameter}
 
 
-async def _answer(call: Callable[[], dict[str, Any]],
+async def _answer(request: Request, call: Callable[[], dict[str, Any]],
                   shape: Callable[[tdt.TdtError], dict[str, Any]], bad: int,
                   broken: int) -> Response:
     """Run `call` off the event loop; errors answer in this service's 天地图 shape: `bad` for
     a parameter, `broken` (HTTP 500, logged with a correlation id, no exception text) else."""
     try:
-        return _json(await run_in_threadpool(call))
+        return _json(await in_worker(request, call))
     except tdt.TdtError as e:
         return _json(shape(e), 400)
     except InvalidParameter as e:  # a check inside the service (e.g. a reverse radius)
@@ -71,16 +70,19 @@ async def _answer(call: Callable[[], dict[str, Any]],
 
 async def search(request: Request) -> Response:
     svc, actor, p = service_of(request), actor_of(request), request.query_params
-    return await _answer(lambda: tdt.search_v2(svc, actor, p.get("postStr"), p.get("type")),
+    return await _answer(request,
+                         lambda: tdt.search_v2(svc, actor, p.get("postStr"), p.get("type")),
                          _search_error, 2007, 3001)
 
 
 async def geocoder(request: Request) -> Response:
     svc, actor, p = service_of(request), actor_of(request), request.query_params
     if p.get("ds") is not None:
-        return await _answer(lambda: tdt.geocode_ds(svc, actor, p.get("ds")), _geocoder_error, 1, 404)
+        return await _answer(request, lambda: tdt.geocode_ds(svc, actor, p.get("ds")),
+                             _geocoder_error, 1, 404)
     if p.get("postStr") is not None:
-        return await _answer(lambda: tdt.reverse_post(svc, actor, p.get("postStr"), p.get("type")),
+        return await _answer(request,
+                             lambda: tdt.reverse_post(svc, actor, p.get("postStr"), p.get("type")),
                              _geocoder_error, 1, 404)
     return _json(_geocoder_error(tdt.fail(1, "ds", "须给出 ds（地理编码）或 postStr（逆地理编码）",
                                           "give ds (geocode) or postStr (reverse)")), 400)
@@ -88,6 +90,6 @@ async def geocoder(request: Request) -> Response:
 
 async def administrative(request: Request) -> Response:
     svc, actor, p = service_of(request), actor_of(request), request.query_params
-    return await _answer(lambda: tdt.administrative(svc, actor, p.get("keyword"),
-                                                    p.get("childLevel"), p.get("extensions")),
+    return await _answer(request, lambda: tdt.administrative(
+        svc, actor, p.get("keyword"), p.get("childLevel"), p.get("extensions")),
                          _admin_error, 400, 500)
