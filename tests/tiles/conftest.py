@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -29,6 +30,11 @@ POLY_FIELDS = {"osm_id": FieldType.INTEGER, "code": FieldType.INTEGER,
                "fclass": FieldType.STRING, "name": FieldType.STRING}
 CITY_BOX = (119.9, 30.05, 120.5, 30.5)  # 杭州 city and its surroundings
 GOV_KEY = "gov-key"
+
+
+def fid_of(feature: dict[str, Any]) -> str:
+    """A decoded MVT feature's fid: its `fid` attribute, else its id (see mapnode.mvt)."""
+    return str(feature["properties"].get("fid", feature.get("id")))
 
 
 @cache

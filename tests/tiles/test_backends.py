@@ -12,13 +12,15 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
+from mapnode import mvt
 from mapnode.grids import grid
 from mapnode.model import Actor
 from mapnode.services.tiles import render, tileset_layers
 from mapnode.store import VersionedStore, open_store
+from mapnode.store.postgis import ID_IS_FID
 from tests.store import hz
 from tests.support.pg import pg_store
-from tests.tiles.conftest import polygons
+from tests.tiles.conftest import fid_of, polygons
 
 BOX = hz.WEST_LAKE_BOX
 
@@ -81,8 +83,8 @@ def test_same_features_and_attributes(both: tuple[dict[Any, Any], dict[Any, Any]
     for key in lite:
         assert set(lite[key]) == set(pg[key]), key
         for layer in lite[key]:
-            a = {f["properties"]["fid"]: f for f in lite[key][layer]["features"]}
-            b = {f["properties"]["fid"]: f for f in pg[key][layer]["features"]}
+            a = {fid_of(f): f for f in lite[key][layer]["features"]}
+            b = {fid_of(f): f for f in pg[key][layer]["features"]}
             for fid in a.keys() ^ b.keys():
                 assert _negligible(_inside((a.get(fid) or b[fid])["geometry"])), (key, layer, fid)
                 differing += 1
@@ -103,3 +105,23 @@ def test_same_features_and_attributes(both: tuple[dict[Any, Any], dict[Any, Any]
                         assert diff <= 4 * ga.length, (key, layer, fid)
                 compared += 1
     assert compared > 3000 and differing <= compared // 200
+
+
+FIDS = ["0", "7", "123456789012345678", "1234567890123456789", "007", "00", "w123", "12a", "",
+        "-5", "１２"]
+
+
+def test_a_fid_attribute_only_where_the_id_does_not_give_the_fid(
+        both: tuple[dict[Any, Any], dict[Any, Any]]) -> None:
+    """Both backends leave the `fid` attribute out exactly when the MVT id, written in
+    decimal, is the fid; the PostGIS pattern agrees with mapnode.mvt's on odd fids."""
+    for tiles in both:
+        for layers in tiles.values():
+            for layer in layers.values():
+                for f in layer["features"]:
+                    assert ("fid" in f["properties"]) == (f.get("id") is None), f
+    expected = ["fid" in mvt.attributes(fid, {}) for fid in FIDS]
+    assert expected == [False, False, False, True, True, True, True, True, True, True, True]
+    with pg_store() as pg:
+        got = pg.query("SELECT x ~ ? FROM unnest(?::text[]) AS x", [ID_IS_FID, FIDS])
+    assert [not row[0] for row in got] == expected

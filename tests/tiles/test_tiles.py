@@ -15,7 +15,7 @@ from mapnode.grids import Grid, grid
 from mapnode.model import Actor, Changeset, Operation, OpKind
 from mapnode.services.tiles import MAX_ATTEMPTS, MAX_TILE_BYTES, TileService, render, tileset_layers
 from tests.store import hz
-from tests.tiles.conftest import City, editor
+from tests.tiles.conftest import City, editor, fid_of
 
 WEST_LAKE = str(hz.WEST_LAKE_OSM_ID)
 NANSHAN_ROAD = "589384551"  # 南山路, primary, south-east shore of 西湖
@@ -26,7 +26,7 @@ def decode(data: bytes) -> dict[str, Any]:
 
 
 def features(tile: dict[str, Any], layer: str) -> dict[str, dict[str, Any]]:
-    return {f["properties"]["fid"]: f for f in tile.get(layer, {"features": []})["features"]}
+    return {fid_of(f): f for f in tile.get(layer, {"features": []})["features"]}
 
 
 def to_lonlat(g: Grid, z: int, x: int, y: int, geom: dict[str, Any]) -> Any:

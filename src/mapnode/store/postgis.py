@@ -276,7 +276,7 @@ class PostGISStore(VersionedStore):
         # ST_AsMVT skips rows whose geometry is NULL (nothing left after clipping): filtering
         # them here made PostgreSQL evaluate ST_AsMVTGeom twice per row (filter and output).
         sql = (f"SELECT ST_AsMVT(t, ?, ?, 'geom', 'id') FROM ("
-               f"SELECT {_MVT_ID}, {_MVT_PROPS}, v.fid AS fid, "
+               f"SELECT {_MVT_ID}, {_MVT_PROPS}, {_MVT_FID}, "
                f"ST_AsMVTGeom({geom}, ST_MakeEnvelope(?, ?, ?, ?), ?, ?, true) AS geom FROM ("
                f"SELECT {distinct} v.fid, v.geom, v.props, floor(v.minx / ?) AS cx, "
                f"floor(v.miny / ?) AS cy FROM {source} WHERE {where} ORDER BY {order}"
@@ -310,7 +310,7 @@ class PostGISStore(VersionedStore):
             lparams.append([*([q.simplify] if q.simplify > 0 else []), *q.bounds, q.extent,
                             q.buffer])
         sql = (f"SELECT {', '.join(aggs)} FROM ("
-               f"SELECT {_MVT_ID}, {_MVT_PROPS}, v.fid AS fid, {geom} AS g, {', '.join(keep)} "
+               f"SELECT {_MVT_ID}, {_MVT_PROPS}, {_MVT_FID}, {geom} AS g, {', '.join(keep)} "
                f"FROM {source} WHERE {where} ORDER BY v.fid) r {' '.join(laterals)}")
         params = [p for k in range(len(tries)) for p in lparams[2 * k]]
         params += [*gargs, *kparams, *args]
@@ -330,8 +330,11 @@ class PostGISStore(VersionedStore):
 
 
 # `fid` as its own text column (after the jsonb's keys) costs far less than building a new
-# jsonb per row; the jsonb is copied only when it holds a "fid" key itself.
+# jsonb per row; the jsonb is copied only when it holds a "fid" key itself. The column is
+# NULL (left out by ST_AsMVT) when the id gives the fid back exactly (see mapnode.mvt).
 _MVT_ID = "CASE WHEN v.fid ~ '^[0-9]{1,18}$' THEN v.fid::bigint END AS id"
+ID_IS_FID = "^(0|[1-9][0-9]{0,17})$"
+_MVT_FID = f"CASE WHEN v.fid ~ '{ID_IS_FID}' THEN NULL ELSE v.fid END AS fid"
 _MVT_PROPS = "CASE WHEN jsonb_exists(v.props, 'fid') THEN v.props - 'fid' ELSE v.props END AS props"
 
 

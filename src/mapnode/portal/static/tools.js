@@ -108,7 +108,10 @@ export function initTools(map) {
       const key = `${f.sourceLayer}/${f.id ?? f.properties.fid}`;
       if (seen.has(key) || blocks.length >= 5) continue;
       seen.add(key);
-      const rows = Object.entries(f.properties).filter(([, v]) => v !== "" && v !== null)
+      // a tile carries the fid as the feature id when that gives it back exactly
+      const props = f.properties.fid === undefined && f.id !== undefined
+        ? { fid: String(f.id), ...f.properties } : f.properties;
+      const rows = Object.entries(props).filter(([, v]) => v !== "" && v !== null)
         .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join("");
       blocks.push(`<div class="feature-info" data-layer="${esc(f.sourceLayer)}"><strong>${t("info.layer")}: `
         + `${esc(f.sourceLayer)}</strong><table class="props">${rows}</table></div>`);
