@@ -17,7 +17,7 @@ from mapnode.grids import grid
 from mapnode.model import Actor
 from mapnode.services.tiles import render, tileset_layers
 from mapnode.store import VersionedStore, open_store
-from mapnode.store.postgis import ID_IS_FID
+from mapnode.store.postgis import FID_IS_NUMBER, ID_IS_FID
 from tests.store import hz
 from tests.support.pg import pg_store
 from tests.tiles.conftest import fid_of, polygons
@@ -122,6 +122,10 @@ def test_a_fid_attribute_only_where_the_id_does_not_give_the_fid(
                     assert ("fid" in f["properties"]) == (f.get("id") is None), f
     expected = ["fid" in mvt.attributes(fid, {}) for fid in FIDS]
     assert expected == [False, False, False, True, True, True, True, True, True, True, True]
+    ids = [int(fid) if fid.isascii() and fid.isdigit() and len(fid) <= 18 else None
+           for fid in FIDS]
     with pg_store() as pg:
-        got = pg.query("SELECT x ~ ? FROM unnest(?::text[]) AS x", [ID_IS_FID, FIDS])
+        got = pg.query(f"SELECT {ID_IS_FID}, CASE WHEN {FID_IS_NUMBER} THEN v.fid::bigint END "
+                       f"FROM unnest(?::text[]) AS v(fid)", [FIDS])
     assert [not row[0] for row in got] == expected
+    assert [row[1] for row in got] == ids

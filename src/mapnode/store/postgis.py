@@ -332,9 +332,11 @@ class PostGISStore(VersionedStore):
 # `fid` as its own text column (after the jsonb's keys) costs far less than building a new
 # jsonb per row; the jsonb is copied only when it holds a "fid" key itself. The column is
 # NULL (left out by ST_AsMVT) when the id gives the fid back exactly (see mapnode.mvt).
-_MVT_ID = "CASE WHEN v.fid ~ '^[0-9]{1,18}$' THEN v.fid::bigint END AS id"
-ID_IS_FID = "^(0|[1-9][0-9]{0,17})$"
-_MVT_FID = f"CASE WHEN v.fid ~ '{ID_IS_FID}' THEN NULL ELSE v.fid END AS fid"
+# Digits are tested with ltrim, not a regular expression: a fifth of a z10 tile's time.
+FID_IS_NUMBER = "(ltrim(v.fid, '0123456789') = '' AND length(v.fid) BETWEEN 1 AND 18)"
+ID_IS_FID = f"({FID_IS_NUMBER} AND (v.fid = '0' OR left(v.fid, 1) <> '0'))"
+_MVT_ID = f"CASE WHEN {FID_IS_NUMBER} THEN v.fid::bigint END AS id"
+_MVT_FID = f"CASE WHEN {ID_IS_FID} THEN NULL ELSE v.fid END AS fid"
 _MVT_PROPS = "CASE WHEN jsonb_exists(v.props, 'fid') THEN v.props - 'fid' ELSE v.props END AS props"
 
 
