@@ -8,6 +8,8 @@ import numpy as np
 import shapely
 
 from mapnode.model import Actor
+from mapnode.services.search import Query
+from mapnode.services.search.text import normalise
 from mapnode.store.base import metric_distances
 from tests.search.conftest import Loaded
 from tests.search.test_search import named_pois, source
@@ -84,3 +86,19 @@ def test_reverse(places: Loaded) -> None:
     assert abs(r["road"]["distance_m"] - float(d.min())) < 0.5
     assert r["formatted_address"].startswith("浙江省杭州市")
     assert poi["name"] in r["formatted_address"]
+
+
+def test_exact_road_names_are_what_a_road_search_calls_exact(places: Loaded) -> None:
+    """The parser's road lookup (a set of names) agrees with a search among roads on every
+    name and on substrings of names, the way the parser asks."""
+    svc = places.service
+    names = svc.searcher.exact_names(PUBLIC, "road")
+    roads = sorted({r["name"] for r in source(places.files["roads"]) if r.get("name")})
+    assert len(names) > 50 and {normalise(n) for n in roads} <= names
+    asked = roads[::7] + [n[:k] for n in roads[::11] for k in (2, 3) if len(n) > k] + \
+        [n[1:] for n in roads[::13]] + ["杭州市", "西湖", "不存在的路名"]
+    for text in asked:
+        hits = svc.searcher.search(PUBLIC, Query(text=normalise(text), kinds=("road",), limit=1,
+                                                 fuzzy=False)).hits
+        assert (normalise(text) in names) == bool(hits and hits[0].match == "exact"), text
+    assert svc.searcher.exact_names(Actor.system(), "road") >= names

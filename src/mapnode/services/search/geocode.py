@@ -22,7 +22,7 @@ from mapnode.places import Level, normalise_code, parse_address
 from mapnode.services.search.config import ADMIN, POI, ROAD
 from mapnode.services.search.index import Gazetteer
 from mapnode.services.search.query import SELECT, Hit, Query, Searcher, _dist_sql
-from mapnode.services.search.text import normalise, street_key
+from mapnode.services.search.text import has_han, normalise, street_key
 from mapnode.store.filters import AttrFilter
 
 MATCH_FACTOR = {"exact": 1.0, "alias": 0.95, "prefix": 0.9, "contains": 0.8, "fuzzy": 0.7}
@@ -34,18 +34,26 @@ LEVEL_OF_KIND = {"province": "province", "city": "city", "district": "county",
 
 
 class _RoadNames:
-    """`name in roads` for the parser: an exact lookup of road entries the actor may see."""
+    """`name in roads` for the parser: an exact lookup of road entries the actor may see
+    (the parser asks about every substring: a set of the names for Chinese text, a search
+    for Latin letters, which may also be pinyin)."""
 
     def __init__(self, searcher: Searcher, actor: Actor) -> None:
         self.searcher, self.actor = searcher, actor
+        self._names: frozenset[str] | None = None
         self._cache: dict[str, bool] = {}
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str) or not name:
             return False
+        text = normalise(name)
+        if has_han(text):
+            if self._names is None:
+                self._names = self.searcher.exact_names(self.actor, ROAD)
+            return text in self._names
         if name not in self._cache:
-            page = self.searcher.search(self.actor, Query(text=normalise(name), kinds=(ROAD,),
-                                                          limit=1, fuzzy=False))
+            page = self.searcher.search(self.actor, Query(text=text, kinds=(ROAD,), limit=1,
+                                                          fuzzy=False))
             self._cache[name] = bool(page.hits) and page.hits[0].match == "exact"
         return self._cache[name]
 

@@ -83,6 +83,24 @@ class Searcher:
     def __init__(self, store: Any, backend: Any) -> None:
         self.store = store
         self.backend = backend
+        self._names: dict[tuple[Any, ...], frozenset[str]] = {}
+
+    def exact_names(self, actor: Actor, kind: str) -> frozenset[str]:
+        """The normalised names of the entries of `kind` the actor may see: a name is in it
+        exactly when a search for it among that kind finds an exact match (Chinese text; a
+        Latin-letter query also matches pinyin). Kept per edition scope and store state."""
+        editions = tuple(sorted(policy.visible_editions(actor)))
+        key = (editions, kind, self.store.state())
+        names = self._names.get(key)
+        if names is None:
+            marks = ",".join("?" * len(editions))
+            names = frozenset(r[0] for r in self.store.query(
+                f"SELECT DISTINCT e.norm FROM search_entries e WHERE e.kind = ? AND e.layer IN "
+                f"(SELECT name FROM layers WHERE edition IN ({marks}))", [kind, *editions]))
+            if len(self._names) > 16:
+                self._names.clear()
+            self._names[key] = names
+        return names
 
     # ------------------------------------------------------------------ SQL pieces
     def _filters(self, actor: Actor, q: Query) -> tuple[list[str], list[Any]]:
