@@ -12,10 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import shapely
 from starlette.testclient import TestClient
 
 from mapnode.config import Settings
+from mapnode.errors import StoreError
 from mapnode.http.app import create_app
 from mapnode.http.fast_answers import Answer, Answers
 from mapnode.model import Actor, Changeset, Edition, Operation, OpKind
@@ -141,3 +143,21 @@ def _add_poi(store: VersionedStore, name: str) -> None:
     store.apply(Actor.system(), Changeset("editor", "add", operations=[Operation(
         OpKind.INSERT, "poi_points", "test-" + name, shapely.Point(120.15, 30.26),
         {"amenity": "library", "name": name})]))
+
+
+def test_when_the_state_cannot_be_read_the_app_answers(
+        store: VersionedStore, system: Actor, slices: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    data.load(store, system, slices, layers=LAYERS)
+    with client(store) as c:
+        expected = c.get("/api/search", params={"q": "西湖"}).content
+
+        def broken() -> StoreState:
+            raise StoreError("连接中断", "connection lost")
+
+        monkeypatch.setattr(store, "state", broken)
+        c.app.answers.watch.close()  # type: ignore[attr-defined]
+        c.app.answers.watch.state = None  # type: ignore[attr-defined]
+        for _ in range(2):
+            again = c.get("/api/search", params={"q": "西湖"})
+            assert again.status_code == 200 and again.content == expected
