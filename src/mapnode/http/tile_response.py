@@ -18,20 +18,41 @@ VARY = "Accept-Encoding, Authorization, X-API-Key"
 def tile_response(r: TileResult, if_none_match: str, accept_encoding: str,
                   media: str | None = None) -> Response:
     """The response for a tile; `media` overrides the result's media type (WMTS names it)."""
-    media = media or r.media_type
-    cache_control = "max-age=31536000, immutable" if r.immutable else "no-cache"
-    headers = {"ETag": r.etag, "Cache-Control": ("public, " if r.public else "private, ")
-               + cache_control, "Vary": VARY, "X-Cache": r.cache, "X-Seq": str(r.seq)}
+    headers = _headers(r)
     if etag_matches(if_none_match, r.etag):
         return Response(status_code=304, headers=headers)
     if not r.data:
         return Response(status_code=204, headers=headers)
-    if not r.gzipped:
-        return Response(r.data, media_type=media, headers=headers)
-    if accepts_gzip(accept_encoding):
-        headers["Content-Encoding"] = "gzip"
-        return Response(r.data, media_type=media, headers=headers)
-    return Response(gzip.decompress(r.data), media_type=media, headers=headers)
+    if r.gzipped and not accepts_gzip(accept_encoding):
+        return Response(gzip.decompress(r.data), media_type=media or r.media_type,
+                        headers=headers)
+    response = Response(r.data)
+    response.raw_headers = ok_headers(r, media)
+    return response
+
+
+def ok_headers(r: TileResult, media: str | None = None) -> list[tuple[bytes, bytes]]:
+    """The raw headers of a 200 answer with the tile's bytes as they are (gzip MVT to a client
+    that accepts gzip, or an image): also sent as such by the fast path (`http.fast_tiles`)."""
+    raw = [(b"etag", r.etag.encode("latin-1")),
+           (b"cache-control", _CACHE_CONTROL[r.public, r.immutable]), (b"vary", _VARY),
+           (b"x-cache", r.cache.encode("latin-1")), (b"x-seq", str(r.seq).encode())]
+    if r.gzipped:
+        raw.append((b"content-encoding", b"gzip"))
+    raw.append((b"content-length", str(len(r.data)).encode()))
+    raw.append((b"content-type", (media or r.media_type).encode("latin-1")))
+    return raw
+
+
+def _headers(r: TileResult) -> dict[str, str]:
+    return {"ETag": r.etag, "Cache-Control": _CACHE_CONTROL[r.public, r.immutable].decode(),
+            "Vary": VARY, "X-Cache": r.cache, "X-Seq": str(r.seq)}
+
+
+_VARY = VARY.encode()
+_CACHE_CONTROL = {(public, immutable): ("public, " if public else "private, ").encode()
+                  + (b"max-age=31536000, immutable" if immutable else b"no-cache")
+                  for public in (True, False) for immutable in (True, False)}
 
 
 def accepts_gzip(accept_encoding: str) -> bool:
