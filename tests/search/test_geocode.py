@@ -92,7 +92,8 @@ def test_exact_road_names_are_what_a_road_search_calls_exact(places: Loaded) -> 
     """The parser's road lookup (a set of names) agrees with a search among roads on every
     name and on substrings of names, the way the parser asks."""
     svc = places.service
-    names = svc.searcher.exact_names(PUBLIC, "road")
+    version = (svc.gazetteer.indexed_seq(), places.store.state().catalogue)
+    names = svc.searcher.exact_names(PUBLIC, "road", version)
     roads = sorted({r["name"] for r in source(places.files["roads"]) if r.get("name")})
     assert len(names) > 50 and {normalise(n) for n in roads} <= names
     asked = roads[::7] + [n[:k] for n in roads[::11] for k in (2, 3) if len(n) > k] + \
@@ -101,4 +102,4 @@ def test_exact_road_names_are_what_a_road_search_calls_exact(places: Loaded) -> 
         hits = svc.searcher.search(PUBLIC, Query(text=normalise(text), kinds=("road",), limit=1,
                                                  fuzzy=False)).hits
         assert (normalise(text) in names) == bool(hits and hits[0].match == "exact"), text
-    assert svc.searcher.exact_names(Actor.system(), "road") >= names
+    assert svc.searcher.exact_names(Actor.system(), "road", version) >= names

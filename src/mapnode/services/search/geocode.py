@@ -38,8 +38,8 @@ class _RoadNames:
     (the parser asks about every substring: a set of the names for Chinese text, a search
     for Latin letters, which may also be pinyin)."""
 
-    def __init__(self, searcher: Searcher, actor: Actor) -> None:
-        self.searcher, self.actor = searcher, actor
+    def __init__(self, searcher: Searcher, actor: Actor, gz: Gazetteer) -> None:
+        self.searcher, self.actor, self.gz = searcher, actor, gz
         self._names: frozenset[str] | None = None
         self._cache: dict[str, bool] = {}
 
@@ -49,7 +49,8 @@ class _RoadNames:
         text = normalise(name)
         if has_han(text):
             if self._names is None:
-                self._names = self.searcher.exact_names(self.actor, ROAD)
+                version = (self.gz.indexed_seq(), self.gz.store.state().catalogue)
+                self._names = self.searcher.exact_names(self.actor, ROAD, version)
             return text in self._names
         if name not in self._cache:
             page = self.searcher.search(self.actor, Query(text=text, kinds=(ROAD,), limit=1,
@@ -72,7 +73,7 @@ class GeocodeResult:
 
 def geocode(gz: Gazetteer, searcher: Searcher, actor: Actor, text: str) -> GeocodeResult:
     div = gz.divisions
-    parsed = parse_address(text, div, roads=_RoadNames(searcher, actor))
+    parsed = parse_address(text, div, roads=_RoadNames(searcher, actor, gz))
     code = parsed.admin_code
     area = normalise_code(code[:6]) if code else None
     conf = parsed.confidence

@@ -85,12 +85,14 @@ class Searcher:
         self.backend = backend
         self._names: dict[tuple[Any, ...], frozenset[str]] = {}
 
-    def exact_names(self, actor: Actor, kind: str) -> frozenset[str]:
+    def exact_names(self, actor: Actor, kind: str, version: tuple[int, int]) -> frozenset[str]:
         """The normalised names of the entries of `kind` the actor may see: a name is in it
         exactly when a search for it among that kind finds an exact match (Chinese text; a
-        Latin-letter query also matches pinyin). Kept per edition scope and store state."""
+        Latin-letter query also matches pinyin). Kept per edition scope and `version` (the
+        index's seq and the catalogue version, read before this call: the names read here
+        are never older than the version they are kept under)."""
         editions = tuple(sorted(policy.visible_editions(actor)))
-        key = (editions, kind, self.store.state())
+        key = (editions, kind, version)
         names = self._names.get(key)
         if names is None:
             marks = ",".join("?" * len(editions))
