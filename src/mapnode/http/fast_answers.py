@@ -23,18 +23,17 @@ the cache off).
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
 
 from mapnode.access import policy
 from mapnode.http.auth import resolve
+from mapnode.http.shared_look import SharedLook
 from mapnode.model import Actor
 from mapnode.services.store_watch import StoreWatch
 from mapnode.store.base import StoreState
@@ -115,7 +114,7 @@ class FastAnswers:
         self.answers = Answers(max_bytes)
         self.watch = StoreWatch(interval, name="mapnode-answer-watch")
         self.served = 0
-        self._looking: asyncio.Future[StoreState] | None = None
+        self._shared_look: SharedLook[StoreState] = SharedLook()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
         actor = resolve(scope, self.actors)
@@ -144,11 +143,7 @@ class FastAnswers:
         state = self.watch.peek(store)
         if state is not None:
             return state
-        task = self._looking
-        if task is None or task.done():
-            task = self._looking = asyncio.ensure_future(
-                run_in_threadpool(self.watch.look, store))
-        return await asyncio.shield(task)
+        return await self._shared_look(self.watch.look, store)
 
     async def _remember(self, scope: Scope, receive: Receive, send: Send, app: App, key: Key,
                         state: StoreState) -> None:

@@ -19,15 +19,14 @@ scope. The answer is built by `http.tile_response.tile_response`, as on the norm
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.types import Receive, Scope, Send
 
 from mapnode.http.auth import resolve
+from mapnode.http.shared_look import SharedLook
 from mapnode.http.tile_response import accepts_gzip, etag_matches, ok_headers, tile_response
 from mapnode.model import Actor
 from mapnode.services import wmts
@@ -44,7 +43,7 @@ class FastTiles:
         self.state = state  # the application's state: `tiles` is made by http.tiles
         self.actors = actors
         self.served = 0
-        self._looking: asyncio.Future[int] | None = None
+        self._shared_look: SharedLook[int] = SharedLook()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> bool:
         if scope["method"] != "GET" or scope.get("root_path"):
@@ -85,11 +84,7 @@ class FastTiles:
     async def _look(self, tiles: TileService) -> None:
         """Let the follower look at the store once, in the thread pool, for every request
         waiting on it (instead of each taking the normal path and asking the store)."""
-        task = self._looking
-        if task is None or task.done():
-            task = self._looking = asyncio.ensure_future(
-                run_in_threadpool(tiles.cache.follow, tiles.store))
-        await asyncio.shield(task)
+        await self._shared_look(tiles.cache.follow, tiles.store)
 
     def _lookup(self, tiles: TileService, scope: Scope) -> tuple[TileResult, str | None] | None:
         path: str = scope["path"]

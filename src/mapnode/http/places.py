@@ -56,9 +56,7 @@ async def in_worker(request: Request, fn: Callable[..., T], *args: Any) -> T:
     state = request.app.state
     limiter = getattr(state, "places_limiter", None)
     if limiter is None:
-        settings = getattr(state, "settings", None)
-        threads = settings.search_threads if settings is not None else 2
-        limiter = state.places_limiter = anyio.CapacityLimiter(threads)
+        limiter = state.places_limiter = anyio.CapacityLimiter(state.settings.search_threads)
     return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=limiter)
 
 

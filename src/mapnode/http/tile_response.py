@@ -18,35 +18,38 @@ VARY = "Accept-Encoding, Authorization, X-API-Key"
 def tile_response(r: TileResult, if_none_match: str, accept_encoding: str,
                   media: str | None = None) -> Response:
     """The response for a tile; `media` overrides the result's media type (WMTS names it)."""
-    headers = _headers(r)
     if etag_matches(if_none_match, r.etag):
-        return Response(status_code=304, headers=headers)
-    if not r.data:
-        return Response(status_code=204, headers=headers)
-    if r.gzipped and not accepts_gzip(accept_encoding):
-        return Response(gzip.decompress(r.data), media_type=media or r.media_type,
-                        headers=headers)
-    response = Response(r.data)
-    response.raw_headers = ok_headers(r, media)
+        response = Response(status_code=304)
+        response.raw_headers = _common(r)
+    elif not r.data:
+        response = Response(status_code=204)
+        response.raw_headers = _common(r)
+    elif r.gzipped and not accepts_gzip(accept_encoding):
+        body = gzip.decompress(r.data)
+        response = Response(body)
+        response.raw_headers = [*_common(r), *_content(body, media or r.media_type)]
+    else:
+        response = Response(r.data)
+        response.raw_headers = ok_headers(r, media)
     return response
 
 
 def ok_headers(r: TileResult, media: str | None = None) -> list[tuple[bytes, bytes]]:
     """The raw headers of a 200 answer with the tile's bytes as they are (gzip MVT to a client
     that accepts gzip, or an image): also sent as such by the fast path (`http.fast_tiles`)."""
-    raw = [(b"etag", r.etag.encode("latin-1")),
-           (b"cache-control", _CACHE_CONTROL[r.public, r.immutable]), (b"vary", _VARY),
-           (b"x-cache", r.cache.encode("latin-1")), (b"x-seq", str(r.seq).encode())]
-    if r.gzipped:
-        raw.append((b"content-encoding", b"gzip"))
-    raw.append((b"content-length", str(len(r.data)).encode()))
-    raw.append((b"content-type", (media or r.media_type).encode("latin-1")))
-    return raw
+    encoding = [(b"content-encoding", b"gzip")] if r.gzipped else []
+    return [*_common(r), *encoding, *_content(r.data, media or r.media_type)]
 
 
-def _headers(r: TileResult) -> dict[str, str]:
-    return {"ETag": r.etag, "Cache-Control": _CACHE_CONTROL[r.public, r.immutable].decode(),
-            "Vary": VARY, "X-Cache": r.cache, "X-Seq": str(r.seq)}
+def _common(r: TileResult) -> list[tuple[bytes, bytes]]:
+    """The headers every tile answer carries (200, 304, 204)."""
+    return [(b"etag", r.etag.encode("latin-1")),
+            (b"cache-control", _CACHE_CONTROL[r.public, r.immutable]), (b"vary", _VARY),
+            (b"x-cache", r.cache.encode("latin-1")), (b"x-seq", str(r.seq).encode())]
+
+
+def _content(body: bytes, media: str) -> list[tuple[bytes, bytes]]:
+    return [(b"content-length", str(len(body)).encode()), (b"content-type", media.encode("latin-1"))]
 
 
 _VARY = VARY.encode()
